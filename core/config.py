@@ -1,0 +1,175 @@
+"""Frozen configuration dataclasses saved with every model bundle, and settings from env vars."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CELL_TYPES", "TASK_NAMES", "SCHEMA_VERSION", "ConfigError",
+    "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "repo_root",
+]
+
+SCHEMA_VERSION = 1
+CELL_TYPES = ("gru", "lstm", "ugrnn", "tanh", "relu")
+TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars")
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or of the wrong kind."""
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def store_dir() -> Path:
+    """Folder holding model bundles: ATTRACTORSCOPE_STORE, default <repo>/models_store."""
+    return Path(os.environ.get("ATTRACTORSCOPE_STORE", repo_root() / "models_store"))
+
+
+def _from_dict(cls, data: Any):
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__} must be a JSON object")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(f"{cls.__name__} has unknown keys: {sorted(unknown)}")
+    try:
+        obj = cls(**data)
+    except TypeError as err:
+        raise ConfigError(f"{cls.__name__}: {err}") from None
+    obj.validate()
+    return obj
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ConfigError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
+
+
+def _check_float(name: str, value: Any, lo: float, hi: float) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ConfigError(f"{name} must be a number from {lo} to {hi}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    cell: str = "gru"
+    units: int = 128
+    embed_dim: int = 32
+    vocab_size: int = 100
+    num_classes: int = 3
+    multilabel: bool = False
+    dropout: float = 0.0
+
+    def validate(self) -> None:
+        if self.cell not in CELL_TYPES:
+            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELL_TYPES)}")
+        _check_int("units", self.units, 2, 512)
+        _check_int("embed_dim", self.embed_dim, 1, 1024)
+        _check_int("vocab_size", self.vocab_size, 3, 200_000)
+        _check_int("num_classes", self.num_classes, 2, 10)
+        _check_float("dropout", self.dropout, 0.0, 0.9)
+
+    @property
+    def state_size(self) -> int:
+        return 2 * self.units if self.cell == "lstm" else self.units
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ModelConfig":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    name: str = "categorical"
+    num_classes: int = 3
+    min_len: int = 20
+    max_len: int = 100
+    n_train: int = 20_000
+    n_val: int = 2_000
+    n_test: int = 2_000
+    vocab_cap: int = 20_000
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.name not in TASK_NAMES:
+            raise ConfigError(f"unknown task {self.name!r}; choose one of {', '.join(TASK_NAMES)}")
+        _check_int("num_classes", self.num_classes, 2, 10)
+        if self.name == "ordered" and self.num_classes not in (3, 5):
+            raise ConfigError("the ordered task has 3 or 5 classes")
+        _check_int("min_len", self.min_len, 1, 10_000)
+        _check_int("max_len", self.max_len, self.min_len, 10_000)
+        for name in ("n_train", "n_val", "n_test"):
+            _check_int(name, getattr(self, name), 1, 10_000_000)
+        _check_int("vocab_cap", self.vocab_cap, 3, 200_000)
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.name in ("categorical", "ordered", "multilabel")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "TaskConfig":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 2e-3
+    clip: float = 1.0
+    eval_every: int = 100
+    patience: int = 5
+    weight_decay: float = 0.0
+    seed: int = 0
+
+    def validate(self) -> None:
+        _check_int("steps", self.steps, 1, 10_000_000)
+        _check_int("batch_size", self.batch_size, 1, 65_536)
+        _check_float("lr", self.lr, 1e-7, 1.0)
+        _check_float("clip", self.clip, 0.0, 1e6)
+        _check_int("eval_every", self.eval_every, 1, 10_000_000)
+        _check_int("patience", self.patience, 1, 10_000)
+        _check_float("weight_decay", self.weight_decay, 0.0, 1.0)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "TrainConfig":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    run_id: str
+    model: ModelConfig = field(default_factory=ModelConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> None:
+        from core.store import check_run_id
+
+        check_run_id(self.run_id)
+        self.model.validate()
+        self.task.validate()
+        self.train.validate()
+        if self.model.num_classes != self.task.num_classes:
+            raise ConfigError("model and task disagree on the number of classes")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "RunConfig":
+        if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
+            raise ConfigError("run config must be a JSON object with a run_id")
+        run = cls(
+            run_id=data["run_id"],
+            model=ModelConfig.from_dict(data.get("model", {})),
+            task=TaskConfig.from_dict(data.get("task", {})),
+            train=TrainConfig.from_dict(data.get("train", {})),
+        )
+        run.validate()
+        return run

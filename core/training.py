@@ -1,0 +1,153 @@
+"""One readable training loop: Adam, gradient clipping, validation-based early stopping.
+
+Progress goes through ``on_progress(event: dict)``; cancellation through ``should_stop() -> bool``.
+Nothing here prints.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.config import RunConfig
+from core.models import RNNClassifier, build_model
+from core.tasks import Split, TaskData
+from core.text import Vocab
+
+__all__ = ["TrainedModel", "TrainingCancelled", "train", "encode_split", "evaluate"]
+
+EVAL_BATCH = 512
+
+
+class TrainingCancelled(Exception):
+    """should_stop() asked the loop to stop; nothing was saved."""
+
+
+@dataclass
+class TrainedModel:
+    model: RNNClassifier
+    vocab: Vocab
+    metrics: dict
+    task: TaskData
+
+
+@dataclass(frozen=True)
+class EncodedSplit:
+    ids_bxt: np.ndarray     # int64, right-padded with 0
+    lengths_b: np.ndarray   # int64
+    labels: np.ndarray
+
+
+def encode_split(split: Split, vocab: Vocab) -> EncodedSplit:
+    lengths = np.array([len(t) for t in split.tokens], dtype=np.int64)
+    ids = np.zeros((len(split), max(1, int(lengths.max(initial=1)))), dtype=np.int64)
+    for row, toks in enumerate(split.tokens):
+        ids[row, : len(toks)] = vocab.encode(toks)
+    return EncodedSplit(ids, lengths, split.labels)
+
+
+def _batch(data: EncodedSplit, idx: np.ndarray):
+    lengths = data.lengths_b[idx]
+    width = max(1, int(lengths.max()))
+    return (torch.from_numpy(data.ids_bxt[idx, :width]), torch.from_numpy(lengths),
+            torch.from_numpy(data.labels[idx]))
+
+
+def _loss_fn(multilabel: bool):
+    return nn.BCEWithLogitsLoss() if multilabel else nn.CrossEntropyLoss()
+
+
+@torch.no_grad()
+def evaluate(model: RNNClassifier, data: EncodedSplit, task: TaskData) -> dict:
+    """Loss, accuracy, per-class accuracy (and MAE for ordered tasks, exact match for multi-label)."""
+    model.eval()
+    loss_fn = _loss_fn(task.multilabel)
+    logits = []
+    for start in range(0, len(data.lengths_b), EVAL_BATCH):
+        ids, lengths, _ = _batch(data, np.arange(start, min(start + EVAL_BATCH, len(data.lengths_b))))
+        logits.append(model(ids, lengths))
+    logits_bxk = torch.cat(logits)
+    labels = torch.from_numpy(data.labels)
+    out = {"loss": float(loss_fn(logits_bxk, labels))}
+    if task.multilabel:
+        pred = (logits_bxk > 0).numpy()
+        correct = pred == data.labels.astype(bool)
+        out["accuracy"] = float(correct.mean())
+        out["exact_match"] = float(correct.all(axis=1).mean())
+        out["per_class_accuracy"] = correct.mean(axis=0).tolist()
+        return out
+    pred = logits_bxk.argmax(-1).numpy()
+    out["accuracy"] = float((pred == data.labels).mean())
+    out["per_class_accuracy"] = [
+        float((pred[data.labels == k] == k).mean()) if (data.labels == k).any() else float("nan")
+        for k in range(len(task.class_names))]
+    if task.ordered:
+        out["mae"] = float(np.abs(pred - data.labels).mean())
+    return out
+
+
+def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
+    config.validate()
+    tc = config.train
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    model = build_model(config.model, seed=tc.seed)
+    train_set, val_set = encode_split(data.train, data.vocab), encode_split(data.val, data.vocab)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    loss_fn = _loss_fn(data.multilabel)
+    start = time.perf_counter()
+    best = {"accuracy": -1.0, "loss": float("inf"), "step": 0}
+    best_state = copy.deepcopy(model.state_dict())
+    curve, running, evals_without_gain, step = [], [], 0, 0
+    stopped_early = False
+    for step in range(1, tc.steps + 1):
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled("training was cancelled")
+        model.train()
+        ids, lengths, labels = _batch(train_set, rng.integers(0, len(train_set.lengths_b), tc.batch_size))
+        loss = loss_fn(model(ids, lengths), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        if tc.clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
+        optimizer.step()
+        running.append(loss.item())
+        if step % tc.eval_every and step != tc.steps:
+            continue
+        val = evaluate(model, val_set, data)
+        curve.append({"step": step, "train_loss": float(np.mean(running)), "val_loss": val["loss"],
+                      "val_accuracy": val["accuracy"]})
+        running = []
+        if (val["accuracy"], -val["loss"]) > (best["accuracy"], -best["loss"]):
+            best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": step}
+            best_state = copy.deepcopy(model.state_dict())
+            evals_without_gain = 0
+        else:
+            evals_without_gain += 1
+        if on_progress is not None:
+            on_progress({"stage": "training", "step": step, "total": tc.steps, **curve[-1],
+                         "elapsed_s": time.perf_counter() - start})
+        if evals_without_gain >= tc.patience:
+            stopped_early = True
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    wall = time.perf_counter() - start
+    test = evaluate(model, encode_split(data.test, data.vocab), data)
+    val = evaluate(model, val_set, data)
+    metrics = {
+        "test_accuracy": test["accuracy"], "val_accuracy": val["accuracy"], "test_loss": test["loss"],
+        "per_class_accuracy": test["per_class_accuracy"], "best_step": best["step"], "steps_run": step,
+        "stopped_early": stopped_early, "loss_curve": curve, "wall_time_s": round(wall, 2),
+        "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
+    }
+    for key in ("mae", "exact_match"):
+        if key in test:
+            metrics[f"test_{key}"] = test[key]
+    return TrainedModel(model, data.vocab, metrics, data)
