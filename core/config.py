@@ -165,6 +165,9 @@ class RunConfig:
     def from_dict(cls, data: Any) -> "RunConfig":
         if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
             raise ConfigError("run config must be a JSON object with a run_id")
+        unknown = set(data) - {"run_id", "model", "task", "train"}
+        if unknown:
+            raise ConfigError(f"run config has unknown keys: {sorted(unknown)[:5]}")
         run = cls(
             run_id=data["run_id"],
             model=ModelConfig.from_dict(data.get("model", {})),

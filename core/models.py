@@ -129,14 +129,14 @@ class RNNClassifier(nn.Module):
 
     def final_hidden(self, ids_bxt: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Readout-visible state after each sequence's last token, via the fused kernels (training path)."""
-        x = self.dropout(self.embed(ids_bxt))
-        last = torch.as_tensor(lengths, dtype=torch.long).clamp(min=1) - 1
+        lengths = torch.as_tensor(lengths, dtype=torch.long)
         if self.config.cell == "ugrnn":
             return self.hidden(self.run(ids_bxt, lengths)[:, -1])
         # Padding sits after each sequence and the kernels are causal, so the output at
         # length-1 is exact; this is faster on CPU than packing.
-        out, _ = self.rnn(x)
-        return out[torch.arange(out.shape[0]), last]
+        out, _ = self.rnn(self.dropout(self.embed(ids_bxt)))
+        last = out[torch.arange(out.shape[0]), lengths.clamp(min=1) - 1]
+        return torch.where((lengths == 0)[:, None], torch.zeros_like(last), last)  # empty: initial state
 
     def forward(self, ids_bxt: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits from the final state, logits_bxk."""

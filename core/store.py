@@ -42,7 +42,7 @@ class BundleError(Exception):
 
 
 def check_run_id(run_id: Any) -> str:
-    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
+    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
         raise BundleError(f"{str(run_id)[:80]!r} is not a valid run id: use 1-64 of a-z, 0-9, '-' and '_'.")
     return run_id
 
@@ -106,6 +106,12 @@ class Bundle:
         return tokens, self.vocab.encode(tokens), truncated
 
     @torch.no_grad()
+    def initial_probs(self) -> np.ndarray:
+        """The prediction before any token is read (from the initial state), probs_k."""
+        state = self.model.initial_state(1)
+        return self.model.probabilities(self.model.readout(state))[0].numpy().astype(np.float32)
+
+    @torch.no_grad()
     def predict(self, texts: list[str]) -> np.ndarray:
         """Class probabilities after the last token of each text, probs_bxk."""
         encoded = [self.encode(t)[1] for t in texts]
@@ -114,9 +120,7 @@ class Bundle:
         ids = torch.zeros(len(encoded), width, dtype=torch.long)
         for row, seq in enumerate(encoded):
             ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        states = self.model.run(ids, lengths)
-        final = states[:, -1] if width else self.model.initial_state(len(encoded))
-        final = torch.where((lengths == 0)[:, None], self.model.initial_state(len(encoded)), final)
+        final = self.model.run(ids, lengths)[:, -1]  # zero-length rows hold the initial (zero) state
         return self.model.probabilities(self.model.readout(final)).numpy().astype(np.float32)
 
     @torch.no_grad()
@@ -157,7 +161,7 @@ def _read_json(path: Path, what: str) -> Any:
         raise BundleError(f"{path.name} is larger than {MAX_JSON_BYTES // 1_000_000} MB, which no valid {what} is.")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # bad UTF-8, bad JSON, absurd numbers or nesting
         raise BundleError(f"{path.name} is not valid JSON ({err.__class__.__name__}).") from None
 
 
@@ -169,8 +173,9 @@ def load_path(path: str | os.PathLike) -> Bundle:
     meta = _read_json(path / "config.json", "config")
     if not isinstance(meta, dict):
         raise BundleError("config.json must hold a JSON object.")
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise BundleError(f"config.json has schema_version {meta.get('schema_version')!r}, this app reads {SCHEMA_VERSION}.")
+    version = meta.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise BundleError(f"config.json has schema_version {str(version)[:20]!r}, this app reads {SCHEMA_VERSION}.")
     try:
         config = RunConfig.from_dict(meta.get("run"))
     except (ConfigError, BundleError) as err:
@@ -283,7 +288,7 @@ def list_bundles(store: Path | None = None) -> list[BundleSummary]:
     for path in sorted(store.iterdir()):
         if not path.is_dir() or path.name.startswith("."):
             continue
-        if not RUN_ID_RE.match(path.name):
+        if not RUN_ID_RE.fullmatch(path.name):
             summaries.append(BundleSummary(path.name[:64], False, "folder name is not a valid run id."))
             continue
         try:

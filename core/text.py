@@ -5,6 +5,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 __all__ = ["PAD", "UNK", "PAD_ID", "UNK_ID", "tokenize", "Vocab", "VocabError"]
@@ -12,32 +13,66 @@ __all__ = ["PAD", "UNK", "PAD_ID", "UNK_ID", "tokenize", "Vocab", "VocabError"]
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
 
-# Words keep inner apostrophes (don't, it's); every other non-space symbol is its own token.
-_TOKEN_RE = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+APOSTROPHES = "'\u2019\u02bc"  # typed, typographic and modifier-letter apostrophes all mean "'"
+WORD, SPACE, SYMBOL = 0, 1, 2
+_ASCII_TOKEN_RE = re.compile(r"[A-Za-z0-9_]+(?:'[A-Za-z0-9_]+)*|[^A-Za-z0-9_\s]")  # same rules, fast path
 
 
 class VocabError(ValueError):
     """A vocabulary file is malformed."""
 
 
-def _visible(ch: str) -> bool:
-    # Control, format and unassigned code points carry no meaning for the model and
-    # would render as invisible junk in the token strip.
-    return unicodedata.category(ch) not in ("Cc", "Cf", "Cn", "Cs", "Co") or ch in "\t\n\r"
+@lru_cache(maxsize=65_536)
+def _kind(ch: str) -> int:
+    if ch.isspace():
+        return SPACE
+    # combining marks (accents, Indic vowel signs) belong to the word they modify
+    if ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] == "M":
+        return WORD
+    return SYMBOL
+
+
+_ASCII_CONTROLS = {i: " " for i in (*range(32), 127) if chr(i) not in "\t\n\r"}
+
+
+def _clean(text: str) -> str:
+    text = text.lower()
+    if text.isascii():
+        return text.translate(_ASCII_CONTROLS)
+    text = unicodedata.normalize("NFC", text)
+    # control characters separate words; invisible format characters (soft hyphen, zero-width joiner) vanish
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r"
+                   else "" if unicodedata.category(ch) == "Cf" else ch for ch in text)
+
+
+def _scan(text: str):
+    """Yield words (keeping inner apostrophes: don't, it's) and single symbols."""
+    i, n = 0, len(text)
+    while i < n:
+        kind = _kind(text[i])
+        if kind == SPACE:
+            i += 1
+        elif kind == SYMBOL:
+            yield text[i]
+            i += 1
+        else:
+            start = i
+            while i < n and (_kind(text[i]) == WORD or (text[i] in APOSTROPHES and i + 1 < n
+                                                        and _kind(text[i + 1]) == WORD and i > start)):
+                i += 1
+            yield "".join("'" if ch in APOSTROPHES else ch for ch in text[start:i])
 
 
 def tokenize(text: str, max_tokens: int | None = None) -> list[str]:
-    """Lowercase, drop control characters, split words from punctuation."""
+    """Lowercase, NFC-normalize, drop control characters, split words from punctuation."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
-    clean = "".join(ch if _visible(ch) else " " for ch in text.lower())
-    if max_tokens is None:
-        return _TOKEN_RE.findall(clean)
+    clean = _clean(text)
     tokens = []
-    for match in _TOKEN_RE.finditer(clean):
-        if len(tokens) >= max_tokens:
+    for token in (m.group() for m in _ASCII_TOKEN_RE.finditer(clean)) if clean.isascii() else _scan(clean):
+        if max_tokens is not None and len(tokens) >= max_tokens:
             break
-        tokens.append(match.group())
+        tokens.append(token)
     return tokens
 
 
@@ -73,7 +108,7 @@ class Vocab:
         return [self._stoi.get(tok, UNK_ID) for tok in tokens]
 
     def decode(self, ids: Sequence[int]) -> list[str]:
-        return [self.itos[i] for i in ids]
+        return [self.itos[i] if 0 <= i < len(self.itos) else UNK for i in ids]
 
     def to_json(self) -> dict:
         return {"itos": list(self.itos)}

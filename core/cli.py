@@ -1,0 +1,174 @@
+"""`python -m core train|analyze|list|eval|bundle-all` with progress bars and one-line errors."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+
+from core import store
+from core.config import CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+
+__all__ = ["main"]
+
+TASK_CLASSES = {"reviews": 2, "stars": 5}
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def _progress_bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True)
+
+    def on_progress(event: dict) -> None:
+        bar.total = event.get("total", bar.total)
+        bar.n = event.get("step", bar.n)
+        extra = {k: f"{event[k]:.3f}" for k in ("val_accuracy", "train_loss") if k in event}
+        if "stage" in event:
+            extra["stage"] = event["stage"]
+        bar.set_postfix(extra, refresh=False)
+        bar.refresh()
+
+    return bar, on_progress
+
+
+def _run_config(args) -> RunConfig:
+    from core.presets import PRESETS
+
+    if args.preset:
+        if args.preset not in PRESETS:
+            raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+        config = PRESETS[args.preset]
+        return dataclasses.replace(config, run_id=args.run_id or config.run_id)
+    if args.task not in TASK_NAMES:
+        raise CliError(f"unknown task {args.task!r}; choose one of {', '.join(TASK_NAMES)}")
+    if args.cell not in CELL_TYPES:
+        raise CliError(f"unknown cell {args.cell!r}; choose one of {', '.join(CELL_TYPES)}")
+    if not args.run_id:
+        raise CliError("give the new run a name with --run-id (letters a-z, digits, '-' and '_')")
+    classes = TASK_CLASSES.get(args.task, args.classes)
+    config = RunConfig(
+        run_id=args.run_id,
+        model=ModelConfig(args.cell, args.units, args.embed, num_classes=classes, dropout=args.dropout,
+                          multilabel=args.task == "multilabel"),
+        task=TaskConfig(args.task, classes, seed=args.seed, **({"n_train": 10**7, "vocab_cap": 10_000}
+                                                              if args.task in TASK_CLASSES else {})),
+        train=TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
+    )
+    config.validate()
+    return config
+
+
+def cmd_train(args) -> int:
+    from core.presets import train_run
+
+    config = _run_config(args)
+    bar, on_progress = _progress_bar(config.train.steps, f"train {config.run_id}")
+    with bar:
+        path = train_run(config, on_progress=on_progress, bundled=bool(args.preset))
+    bundle = store.load_path(path)
+    print(f"saved {path} (test accuracy {bundle.metrics['test_accuracy']:.3f})")
+    if not args.no_analyze:
+        return cmd_analyze(argparse.Namespace(run_id=bundle.run_id))
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from core.analysis import analyze_bundle
+
+    bundle = store.load(args.run_id)
+    bar, on_progress = _progress_bar(100, f"analyze {bundle.run_id}")
+    with bar:
+        summary = analyze_bundle(bundle, on_progress=on_progress)
+    print(f"wrote {bundle.path / 'analysis.npz'} in {summary['wall_time_s']:.1f} s")
+    return 0
+
+
+def cmd_list(args) -> int:
+    rows = store.list_bundles()
+    if not rows:
+        print(f"no bundles in {store.store_dir()}")
+    for s in rows:
+        if s.ok:
+            acc = s.metrics.get("test_accuracy")
+            acc_text = f"{acc:.3f}" if isinstance(acc, float) else "-"
+            print(f"{s.run_id:20s} {s.task:12s} {s.cell:6s} {s.units:4d} units  acc {acc_text}  "
+                  f"{s.size_bytes / 1e6:5.1f} MB  {'analyzed' if s.has_analysis else 'no analysis'}")
+        else:
+            print(f"{s.run_id:20s} UNAVAILABLE: {s.reason}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    bundle = store.load(args.run_id)
+    traj = bundle.trajectory(args.text, project=False)
+    names = bundle.class_names
+    if not traj.tokens:
+        print("the text has no tokens; nothing to evaluate")
+        return 0
+    print(f"{'#':>4} {'token':20s} " + " ".join(f"{n[:10]:>10s}" for n in names))
+    for i, (tok, known, probs) in enumerate(zip(traj.tokens, traj.known, traj.probs_txk)):
+        label = tok if known else f"{tok} (unk)"
+        print(f"{i:4d} {label[:20]:20s} " + " ".join(f"{p:10.3f}" for p in probs))
+    final = traj.probs_txk[-1]
+    print(f"prediction: {names[int(final.argmax())]} ({final.max():.1%})"
+          + ("  [text cut at the token cap]" if traj.truncated else ""))
+    return 0
+
+
+def cmd_bundle_all(args) -> int:
+    from core.presets import PRESETS
+
+    for run_id in args.only or list(PRESETS):
+        ns = argparse.Namespace(preset=run_id, run_id=None, no_analyze=False)
+        cmd_train(ns)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="attractorscope command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train a model and save it as a bundle (then analyze it)")
+    p.add_argument("--preset", help="one of the bundled run configs, e.g. gru-cat3")
+    p.add_argument("--task", default="categorical")
+    p.add_argument("--classes", type=int, default=3)
+    p.add_argument("--cell", default="gru")
+    p.add_argument("--units", type=int, default=64)
+    p.add_argument("--embed", type=int, default=32)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run-id")
+    p.add_argument("--no-analyze", action="store_true", help="skip the analysis precompute")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("analyze", help="precompute fixed points, PCA and geometry for a bundle")
+    p.add_argument("run_id")
+    p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("list", help="list the bundles in the store")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("eval", help="per-token predictions of a bundle for a text")
+    p.add_argument("run_id")
+    p.add_argument("--text", required=True)
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("bundle-all", help="regenerate every bundled pretrained model (train + analyze)")
+    p.add_argument("--only", nargs="*", help="run ids to rebuild (default: all)")
+    p.set_defaults(func=cmd_bundle_all)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, ConfigError, store.BundleError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130

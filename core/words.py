@@ -1,0 +1,122 @@
+"""Word deflections at fixed points (Maheswaranathan et al. 2019) and word log-odds in the data.
+
+A word's deflection at a fixed point h* is the kick one step of the RNN gives it,
+dh = F(h*, x_w) - h*. Projected on the readout, it says which class the word pushes toward;
+projected on the top left eigenvectors of the Jacobian, which slow modes it excites. The
+log-odds of a word in the training data are the reference to compare those projections with.
+
+Shapes: ``p`` fixed points, ``w`` words, ``n`` state size, ``k`` classes, ``m`` eigenvectors,
+``v`` vocabulary size.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from core.geometry import readout_full
+from core.text import Vocab
+
+__all__ = ["word_deflections", "project_deflections", "word_log_odds"]
+
+
+def word_deflections(model, h_star_pxn, word_ids_w, max_batch: int = 32_768) -> np.ndarray:
+    """dh_pxwxn[i, j] = F(h*_i, embed(word_j)) - h*_i, in float64.
+
+    Runs ``model.step`` with ``model.weights(torch.float64)``; all (point, word) pairs are
+    batched, ``max_batch`` pairs at a time to bound memory. The result itself holds p*w*n
+    float64 values: pick the words (e.g. the most frequent few thousand) accordingly.
+    """
+    n = model.state_size
+    h_star = torch.as_tensor(np.asarray(h_star_pxn, dtype=np.float64)
+                             if not isinstance(h_star_pxn, torch.Tensor) else h_star_pxn,
+                             dtype=torch.float64)
+    if h_star.ndim != 2 or h_star.shape[1] != n:
+        raise ValueError(f"fixed points must be (p, {n}), got {tuple(h_star.shape)}")
+    ids = torch.as_tensor(np.asarray(word_ids_w), dtype=torch.long).reshape(-1)
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= model.config.vocab_size):
+        raise ValueError(f"word ids must be from 0 to {model.config.vocab_size - 1}")
+    p, w = h_star.shape[0], ids.numel()
+    out = np.empty((p, w, n), dtype=np.float64)
+    if p == 0 or w == 0:
+        return out
+    weights = model.weights(torch.float64)
+    chunk = max(1, max_batch // p)
+    with torch.no_grad():
+        x_wxe = model.embed(ids).to(torch.float64)
+        e = x_wxe.shape[1]
+        for start in range(0, w, chunk):
+            x = x_wxe[start:start + chunk]
+            c = x.shape[0]
+            state = h_star[:, None, :].expand(p, c, n).reshape(p * c, n)
+            new = model.step(state, x[None].expand(p, c, e).reshape(p * c, e), weights=weights)
+            out[:, start:start + c] = (new - state).reshape(p, c, n).numpy()
+    return out
+
+
+def project_deflections(dh_xn, readout_kxn_full, left_vecs_nxm=None,
+                        normalize_readout: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Deflections (..., n) projected on readout directions (..., k) and left eigenvectors (..., m).
+
+    Readout rows (k, units) are zero-padded to the state size (LSTM) and, by default, scaled to
+    unit length, so the projection is the distance moved along each class direction; with
+    ``normalize_readout=False`` it is the change in logits instead.
+
+    ``left_vecs_nxm`` holds left eigenvectors l_i of the Jacobian as columns (l_i^T J = lambda_i l_i^T).
+    The coefficient returned is l_i^T dh (no conjugation): the amplitude of mode i in dh when
+    the left vectors are scaled so l_i^T r_i = 1. It is complex if the vectors are; take
+    ``np.abs`` or ``.real`` as the plot needs. ``None`` gives ``None``.
+    """
+    dh = np.asarray(dh_xn)
+    readout = readout_full(readout_kxn_full, dh.shape[-1])
+    if normalize_readout:
+        norms = np.linalg.norm(readout, axis=1, keepdims=True)
+        readout = np.divide(readout, norms, out=np.zeros_like(readout), where=norms > 0)
+    on_readout = dh @ readout.T
+    if left_vecs_nxm is None:
+        return on_readout, None
+    left = np.asarray(left_vecs_nxm)
+    if left.ndim != 2 or left.shape[0] != dh.shape[-1]:
+        raise ValueError(f"left eigenvectors must be ({dh.shape[-1]}, m), got {left.shape}")
+    return on_readout, dh @ left
+
+
+def word_log_odds(token_lists: Sequence[Sequence[str]], labels, vocab: Vocab, num_classes: int,
+                  alpha: float = 1.0) -> np.ndarray:
+    """Per-word, per-class smoothed log-odds in labelled data, log_odds_vxk (float64).
+
+    Column c compares the word's token rate in documents of class c with its rate in the other
+    documents (one-vs-rest):
+        log[(n_pos + alpha) / (N_pos + alpha V)] - log[(n_neg + alpha) / (N_neg + alpha V)]
+    where n counts the word's tokens, N all tokens on that side and V the vocabulary size. For two
+    classes column 1 is the usual positive-vs-negative log-odds and column 0 its negation.
+    ``labels`` are class indices (b,) or 0/1 multi-label rows (b, k) (then "rest" is the
+    documents without label c). Tokens outside the vocabulary count as <unk>; words never seen
+    get 0.
+    """
+    if alpha <= 0:
+        raise ValueError("alpha must be positive")
+    labels = np.asarray(labels)
+    b = len(token_lists)
+    if labels.ndim == 1:
+        if labels.shape[0] != b or (b and (labels.min() < 0 or labels.max() >= num_classes)):
+            raise ValueError(f"need one class index from 0 to {num_classes - 1} per document")
+        y_bxk = np.eye(num_classes)[labels.astype(np.int64)]
+    elif labels.shape == (b, num_classes):
+        y_bxk = (labels > 0.5).astype(np.float64)
+    else:
+        raise ValueError(f"labels must be (b,) class indices or (b, {num_classes}) 0/1 rows")
+    v = len(vocab)
+    encoded = [vocab.encode(toks) for toks in token_lists]
+    word_ids = np.fromiter((i for ids in encoded for i in ids), dtype=np.int64)
+    doc_ids = np.repeat(np.arange(b), [len(ids) for ids in encoded])
+    pos_vxk = np.zeros((v, num_classes))
+    np.add.at(pos_vxk, word_ids, y_bxk[doc_ids])
+    total_v = np.bincount(word_ids, minlength=v).astype(np.float64)
+    neg_vxk = total_v[:, None] - pos_vxk
+    rate_pos = (pos_vxk + alpha) / (pos_vxk.sum(axis=0) + alpha * v)
+    rate_neg = (neg_vxk + alpha) / (neg_vxk.sum(axis=0) + alpha * v)
+    log_odds = np.log(rate_pos) - np.log(rate_neg)
+    log_odds[total_v == 0] = 0.0
+    return log_odds

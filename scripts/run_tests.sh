@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one test command: install dev requirements, make sure the browser (and Redis) are there if we
+# can, then run the whole pytest suite. Extra arguments go to pytest: scripts/run_tests.sh -k store -x
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+python -m pip install -q -r requirements-dev.txt
+
+# System packages: headless Chromium + chromedriver for tests/e2e, redis-server for the Celery tests.
+packages=()
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    packages+=(chromium chromium-driver)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+    packages+=(redis-server)
+fi
+if ((${#packages[@]})); then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "run_tests: installing ${packages[*]} with apt-get" >&2
+        if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+               && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${packages[@]}"; }; then
+            echo "run_tests: apt-get could not install ${packages[*]}; tests that need them will be skipped." >&2
+        fi
+    else
+        echo "run_tests: ${packages[*]} not found (and not root with apt-get), so browser (e2e) tests and" \
+             "Redis/Celery tests will be skipped. To run them, install as root:" \
+             "apt-get install -y chromium chromium-driver redis-server" >&2
+    fi
+fi
+
+mkdir -p test-artifacts  # e2e tests save screenshots here
+
+status=0
+python -m pytest -q "$@" || status=$?
+exit "$status"
