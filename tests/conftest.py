@@ -78,3 +78,19 @@ def tiny_bundle(_tiny_bundle_dir, tmp_path, monkeypatch) -> store.Bundle:
     shutil.copytree(_tiny_bundle_dir, root / TINY_RUN_ID)
     monkeypatch.setenv("ATTRACTORSCOPE_STORE", str(root))
     return store.load(TINY_RUN_ID)
+
+
+BROKEN_RUN_ID = "broken-bundle"
+
+
+@pytest.fixture(scope="session")
+def analyzed_store(_tiny_bundle_dir, tmp_path_factory) -> Path:
+    from core.analysis import analyze_bundle
+
+    root = tmp_path_factory.mktemp("analyzed_store")
+    shutil.copytree(_tiny_bundle_dir, root / _tiny_bundle_dir.name)
+    analyze_bundle(store.load_path(root / _tiny_bundle_dir.name), n_inits=64, cloud_size=1500, max_sequences=200)
+    broken = root / BROKEN_RUN_ID
+    shutil.copytree(_tiny_bundle_dir, broken)
+    (broken / "config.json").write_text("{ not json")
+    return root

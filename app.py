@@ -1,0 +1,74 @@
+"""attractorscope: `python app.py` serves the dashboard at http://127.0.0.1:8050 on the bundled models.
+
+For gunicorn: `gunicorn app:server -w 2` (see README, DEPLOY). Debug mode is never on unless
+`python app.py --debug` asks for it.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+
+import dash
+from dash import Dash, dcc, html
+
+from core import store
+from dashboard import ids
+from dashboard.cache import BundleCache, make_flask_cache
+from dashboard.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("attractorscope")
+
+
+def _navbar() -> html.Header:
+    links = [dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+             for page in dash.page_registry.values() if page.get("nav", True)]
+    return html.Header(className="navbar", children=[
+        dcc.Link(className="brand", href="/", children=[html.Span("◉", className="brand-dot"), "attractorscope"]),
+        html.Nav(links, className="nav-links"),
+    ])
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    settings = settings or Settings.from_env()
+    removed = store.cleanup_temp(settings.store)
+    if removed:
+        log.info("removed leftover temp folders: %s", removed)
+    app = Dash(__name__, use_pages=True, pages_folder="dashboard/pages", title="attractorscope",
+               suppress_callback_exceptions=True, update_title=None)
+    app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
+    app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
+    app.server.config["ATTRACTORSCOPE_CACHE"] = make_flask_cache(app.server, settings.redis_url)
+    app.layout = lambda: html.Div(className="app", children=[
+        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        _navbar(),
+        html.Main(dash.page_container, className="page"),
+    ])
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    defaults = Settings.from_env()
+    parser = argparse.ArgumentParser(description="Serve the attractorscope dashboard.")
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port)
+    parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloader (never in production)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(Settings(**{**defaults.__dict__, "host": args.host, "port": args.port, "debug": args.debug}))
+    print(f"attractorscope: open http://{args.host}:{args.port} in your browser (Ctrl+C to stop)")
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+def __getattr__(name: str):
+    # `gunicorn app:server` builds the app on first access, so importing app.py stays cheap for tests.
+    if name == "server":
+        global server
+        server = create_app().server
+        return server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    main()

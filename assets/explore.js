@@ -1,0 +1,171 @@
+/* Client-side renderers for the Explore page. The server sends one compact trajectory payload per
+ * (debounced) edit; these functions turn it into Patches of the prebuilt figures and the token strip,
+ * so the 20k-point attractor is sent once per model and never re-sent while the user types. */
+(function () {
+  "use strict";
+  // Send an edit at once when no trajectory request is in flight; while one is, keep only the newest
+  // text and send it when the answer arrives. A fast typist never queues stale work, and a single
+  // edit is not delayed by a timer.
+  var STUCK_MS = 3000;
+  var inFlightSince = 0;
+  var pendingText = null;
+  var hoverPinned = false;
+  var nu = function () { return window.dash_clientside.no_update; };
+
+  function escapeHtml(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function hexToRgba(hex, alpha) {
+    var r = parseInt(hex.slice(1, 3), 16), g = parseInt(hex.slice(3, 5), 16), b = parseInt(hex.slice(5, 7), 16);
+    return "rgba(" + r + "," + g + "," + b + "," + alpha.toFixed(3) + ")";
+  }
+
+  function visibleCount(data, step) {
+    if (step === null || step === undefined) { return data.n; }
+    return Math.max(0, Math.min(step, data.n));
+  }
+
+  function hoverText(data, names, i) {
+    var k = data.k, lines = ["#" + (i + 1) + " <b>" + escapeHtml(data.tokens[i]) + "</b>"];
+    for (var c = 0; c < k; c++) {
+      lines.push(escapeHtml(names[c] || ("class " + c)) + ": " + (100 * data.probs[i * k + c]).toFixed(1) + "%");
+    }
+    return lines.join("<br>");
+  }
+
+  function points(data, idx, threeD) {
+    var out = { x: [], y: [], z: [] };
+    idx.forEach(function (i) {
+      out.x.push(data.xyz[3 * i]); out.y.push(data.xyz[3 * i + 1]); out.z.push(data.xyz[3 * i + 2]);
+    });
+    if (!threeD) { delete out.z; }
+    return out;
+  }
+
+  function assignPoints(patch, trace, pts, text) {
+    Object.keys(pts).forEach(function (axis) { patch.assign(["data", trace, axis], pts[axis]); });
+    patch.assign(["data", trace, "hovertext"], text);
+  }
+
+  function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    attractorscope: {
+      coalesceEdits: function (value) {
+        var now = Date.now();
+        if (inFlightSince && now - inFlightSince < STUCK_MS) {
+          pendingText = value;
+          return nu();
+        }
+        inFlightSince = now;
+        pendingText = null;
+        return value;
+      },
+
+      resetSlider: function (data) {
+        inFlightSince = 0;
+        if (pendingText !== null) {
+          var next = pendingText;
+          pendingText = null;
+          inFlightSince = Date.now();
+          setTimeout(function () { window.dash_clientside.set_props("debounced-text", { data: next }); }, 0);
+        }
+        var n = (data && data.n) || 0;
+        return [Math.max(n, 1), n];
+      },
+
+      drawTrajectory: function (data, step, hover, fig) {
+        var meta = fig && fig.layout && fig.layout.meta;
+        if (!meta || meta.trajectory === undefined || !data) { return nu(); }
+        var patch = new window.dash_clientside.Patch();
+        var ok = data.run_id === meta.run_id && data.n > 0;
+        var k = ok ? visibleCount(data, step) : 0;
+        var names = (fig.layout.meta.class_names) || [];
+        var shown = range(k);
+        assignPoints(patch, meta.trajectory, points(data, shown, meta.three_d),
+                     shown.map(function (i) { return hoverText(data, names, i); }));
+        var first = k > 0 ? [0] : [], last = k > 0 ? [k - 1] : [];
+        assignPoints(patch, meta.start, points(data, first, meta.three_d), first.map(function () { return "start"; }));
+        assignPoints(patch, meta.end, points(data, last, meta.three_d),
+                     last.map(function (i) { return hoverText(data, names, i); }));
+        var h = ok && hover && hover.i !== undefined && hover.i < data.n ? [hover.i] : [];
+        assignPoints(patch, meta.highlight, points(data, h, meta.three_d),
+                     h.map(function (i) { return hoverText(data, names, i); }));
+        return patch.build();
+      },
+
+      drawPanel: function (data, step, info) {
+        if (!data || !info || data.run_id !== info.run_id || !data.n) {
+          var msg = data ? data.notice : "";
+          return [[], nu(), "", msg || "", ""];
+        }
+        var k = visibleCount(data, step), K = data.k, colors = info.colors || [];
+        var unk = {}; (data.unk || []).forEach(function (i) { unk[i] = true; });
+        var strip = data.tokens.map(function (tok, i) {
+          var ev = data.ev[i], towards = ev >= 0 ? data.predicted : data.toward[i];
+          var color = colors[towards] || "#888888";
+          var alpha = Math.min(1, Math.abs(ev) / 1.0) * 0.75;
+          var cls = "tok" + (unk[i] ? " unk" : "") + (i >= k ? " future" : "") + (i === k - 1 ? " current" : "");
+          var title = (unk[i] ? "unknown word (<unk>) · " : "") + "log p(" + (info.class_names[data.predicted] || "") +
+                      ") " + (ev >= 0 ? "+" : "") + ev.toFixed(2);
+          return { type: "Span", namespace: "dash_html_components",
+                   props: { children: tok, className: cls, title: title, "data-i": i, n_clicks: 0,
+                            id: { type: "token-chip", index: i }, role: "listitem",
+                            style: { backgroundColor: hexToRgba(color, alpha) } } };
+        });
+        var patch = new window.dash_clientside.Patch();
+        var xs = range(k).map(function (i) { return i + 1; });
+        for (var c = 0; c < K; c++) {
+          patch.assign(["data", c, "x"], xs);
+          patch.assign(["data", c, "y"], xs.map(function (t) { return data.probs[(t - 1) * K + c]; }));
+        }
+        patch.assign(["layout", "xaxis", "range"], [0.5, Math.max(data.n, 2) + 0.5]);
+        return [strip, patch.build(), data.prediction, data.notice || "", k + " / " + data.n + " tokens"];
+      },
+
+      togglePlay: function (clicks, disabled, value, max) {
+        if (disabled) {  // start playing; from the beginning if we are at the end
+          return [false, "❚❚ Pause", value >= max ? 1 : value];
+        }
+        return [true, "▶ Play", nu()];
+      },
+
+      playTick: function (n, value, max) {
+        if (value >= max) { return [nu(), true, "▶ Play"]; }
+        return [value + 1, nu(), nu()];
+      },
+
+      pinToken: function (clicks) {
+        var ctx = window.dash_clientside.callback_context;
+        var id = ctx.triggered_id;
+        if (!id || !clicks.some(function (c) { return c; })) { return nu(); }
+        hoverPinned = true;
+        return { i: id.index, pinned: true };
+      },
+
+      shareUrl: function (text, model, view) {
+        var params = new URLSearchParams();
+        if (model) { params.set("model", model); }
+        if (text) { params.set("text", text.slice(0, 2000)); }
+        if (view === "2d") { params.set("view", "2d"); }
+        var url = window.location.pathname + "?" + params.toString();
+        try { window.history.replaceState(null, "", url); } catch (e) { /* file:// or sandboxed */ }
+        return window.location.origin + url;
+      }
+    }
+  });
+
+  // Hovering a token highlights its point; leaving the strip clears it unless a click pinned it.
+  document.addEventListener("mouseover", function (event) {
+    var el = event.target && event.target.closest && event.target.closest(".token-strip .tok");
+    if (!el || !window.dash_clientside.set_props) { return; }
+    hoverPinned = false;
+    window.dash_clientside.set_props("hover-token", { data: { i: Number(el.getAttribute("data-i")) } });
+  });
+  document.addEventListener("mouseout", function (event) {
+    var strip = event.target && event.target.closest && event.target.closest(".token-strip");
+    if (!strip || strip.contains(event.relatedTarget) || hoverPinned || !window.dash_clientside.set_props) { return; }
+    window.dash_clientside.set_props("hover-token", { data: null });
+  });
+})();

@@ -1,0 +1,157 @@
+"""Explore page targets (issue 5); prints measured figures, asserts nothing.
+
+    python benchmarks/explore_bench.py [--model gru-reviews] [--runs 30] [--no-browser]
+
+1. server side: median time of the trajectory callback for a 100-word review (target <= 15 ms),
+   measured as the function and as a full HTTP round trip to /_dash-update-component;
+2. headless Chromium: setting the text -> graph shows the new trajectory, median (target <= 100 ms),
+   and the size of the update's response (target <= 10 KB);
+3. first load of / to a rendered graph (target <= 1.5 s).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REVIEW_WORDS = ("the film starts slowly and the first hour is a chore with flat jokes and a muddled story but then "
+                "something changes the characters come alive the script finds its rhythm and by the end i was "
+                "completely won over a flawed but warm and genuinely moving film that rewards your patience the "
+                "lead performance is quiet and precise the music is lovely and the ending is earned though the "
+                "middle drags and a subplot about a missing brother goes nowhere it is still one of the more "
+                "honest dramas this year and i would happily watch it again with friends").split()
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def review(n_words: int, salt: int = 0) -> str:
+    words = [REVIEW_WORDS[(i + salt) % len(REVIEW_WORDS)] for i in range(n_words)]
+    return " ".join(words)
+
+
+def server_side(model: str, runs: int) -> None:
+    from app import create_app
+    from dashboard.explore_logic import trajectory_for
+
+    app = create_app()
+    with app.server.test_request_context("/"):
+        trajectory_for(model, "warm up")
+        times = []
+        for i in range(runs):
+            start = time.perf_counter()
+            payload = trajectory_for(model, review(100, i))
+            times.append(1000 * (time.perf_counter() - start))
+    print(f"server: trajectory callback for a 100-word review on {model}: median {statistics.median(times):.2f} ms, "
+          f"p95 {sorted(times)[int(0.95 * (len(times) - 1))]:.2f} ms over {runs} runs (target <= 15 ms); "
+          f"payload {len(json.dumps(payload)) / 1024:.1f} KB")
+    client = app.server.test_client()
+    body = {"output": "trajectory-data.data", "outputs": {"id": "trajectory-data", "property": "data"},
+            "inputs": [{"id": "debounced-text", "property": "data", "value": ""},
+                       {"id": "model-picker", "property": "value", "value": model}],
+            "changedPropIds": ["debounced-text.data"], "state": []}
+    http_times = []
+    for i in range(runs):
+        body["inputs"][0]["value"] = review(100, i + 1)
+        start = time.perf_counter()
+        response = client.post("/_dash-update-component", json=body)
+        http_times.append(1000 * (time.perf_counter() - start))
+        assert response.status_code == 200, response.status_code
+    print(f"server: same callback through Flask's /_dash-update-component: median "
+          f"{statistics.median(http_times):.2f} ms, response {len(response.data) / 1024:.1f} KB")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def browser(model: str, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}/?model={model}"
+    try:
+        _wait_for(url)
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            loads = []
+            for _ in range(3):
+                page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+                start = time.perf_counter()
+                page.goto(url)
+                page.wait_for_function(_TRAJECTORY_DRAWN.replace("N", "1"), timeout=60_000)
+                loads.append(time.perf_counter() - start)
+                page.close()
+            print(f"browser: first load of / to a rendered graph with the trajectory: median "
+                  f"{statistics.median(loads):.2f} s over {len(loads)} loads (target <= 1.5 s)")
+            _typing(chromium, url, runs)
+            chromium.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+_TRAJECTORY_DRAWN = """() => { const g = document.querySelector('#trajectory-graph .js-plotly-plot');
+  if (!g || !g.layout || !g.layout.meta) return false;
+  const t = g.data[g.layout.meta.trajectory]; return t && t.x && t.x.length >= N; }"""
+
+
+def _typing(chromium, url: str, runs: int) -> None:
+    page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+    sizes = []
+    page.on("response", lambda r: sizes.append(len(r.body())) if "_dash-update-component" in r.url
+            and r.request.post_data and "trajectory-data.data" in r.request.post_data else None)
+    page.goto(url)
+    page.wait_for_function(_TRAJECTORY_DRAWN.replace("N", "1"), timeout=60_000)
+    page.evaluate("""() => { window.__afterplot = 0; const g = document.querySelector('#trajectory-graph .js-plotly-plot');
+                     g.on('plotly_afterplot', () => { window.__afterplot = performance.now(); }); }""")
+    times = []
+    for i in range(runs):
+        n_words = 95 + (i % 10)  # vary the length so every edit changes the point count
+        text = review(n_words, i)
+        start = page.evaluate("() => performance.now()")
+        page.fill("#sentence-input", text)
+        page.wait_for_function(f"""() => {{ const g = document.querySelector('#trajectory-graph .js-plotly-plot');
+            const t = g.data[g.layout.meta.trajectory]; return t.x.length === {n_words} && window.__afterplot > {start}; }}""",
+                               timeout=30_000)
+        times.append(page.evaluate("() => window.__afterplot") - start)
+    print(f"browser: set text -> graph shows the new trajectory (plotly_afterplot): median {statistics.median(times):.0f} ms "
+          f"min {min(times):.0f} ms over {runs} edits (target <= 100 ms)")
+    if sizes:
+        print(f"browser: trajectory update response: median {statistics.median(sizes) / 1024:.1f} KB (target <= 10 KB)")
+
+
+def _wait_for(url: str, timeout: float = 60.0) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="gru-reviews")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    server_side(args.model, args.runs)
+    if not args.no_browser:
+        browser(args.model, max(5, args.runs // 3))

@@ -1,0 +1,272 @@
+"""Precompute everything the dashboard shows for one bundle and store it as analysis.npz.
+
+The file holds numpy arrays only (no object arrays; read with allow_pickle=False) and the
+sha256 of the weights it was computed from, so a retrained model invalidates it.
+"""
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core import geometry, words
+from core.dynamics import one_step_linearization_error
+from core.fixed_points import FixedPoints, find_fixed_points
+from core.tasks import load_task
+from core.training import encode_split
+
+__all__ = ["ANALYSIS_VERSION", "AnalysisError", "Analysis", "load_analysis", "save_analysis", "analyze_bundle"]
+
+ANALYSIS_VERSION = 1
+MAX_ANALYSIS_BYTES = 50_000_000
+CLOUD_SIZE = 20_000
+N_TRAJ_SAMPLE = 40
+MAX_STEPS = 200
+N_WORDS = 1000
+
+
+class AnalysisError(Exception):
+    """analysis.npz is missing, corrupt or stale; the message says which."""
+
+
+class Analysis:
+    """Read-only view of analysis.npz: arrays by name, the stored PCA and fixed points."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.pca = geometry.StatePCA.from_arrays(arrays)
+        self.fixed_points = FixedPoints.from_arrays(arrays) if "fp_xstar_pxn" in arrays else None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def get(self, name: str, default=None):
+        return self.arrays.get(name, default)
+
+    def scalar(self, name: str, default: float = float("nan")) -> float:
+        return float(self.arrays[name]) if name in self.arrays else default
+
+    def project(self, states_txn: np.ndarray) -> np.ndarray:
+        return self.pca.transform(np.asarray(states_txn), n_dims=3).astype(np.float32)
+
+
+def load_analysis(path: Path, weights_sha256: str | None = None) -> Analysis:
+    path = Path(path)
+    if not path.is_file():
+        raise AnalysisError("this model has not been analyzed yet.")
+    if path.stat().st_size > MAX_ANALYSIS_BYTES:
+        raise AnalysisError("analysis.npz is implausibly large.")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise AnalysisError(f"analysis.npz is unreadable ({err.__class__.__name__}).") from None
+    if int(arrays.get("analysis_version", -1)) != ANALYSIS_VERSION:
+        raise AnalysisError("analysis.npz was written by another version of attractorscope.")
+    if weights_sha256 is not None and str(arrays.get("weights_sha256", "")) != weights_sha256:
+        raise AnalysisError("analysis.npz is stale: the model's weights changed since it was computed.")
+    try:
+        return Analysis(arrays)
+    except (KeyError, ValueError) as err:
+        raise AnalysisError(f"analysis.npz is incomplete ({err}).") from None
+
+
+def save_analysis(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write atomically: a temp file in the same folder, then rename over the old one."""
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise ValueError(f"{name} is an object array; analysis files hold plain arrays only")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@torch.no_grad()
+def _states(model, ids_bxt: np.ndarray, lengths_b: np.ndarray, batch: int = 256) -> np.ndarray:
+    out = []
+    for start in range(0, len(lengths_b), batch):
+        ids = torch.from_numpy(ids_bxt[start:start + batch])
+        out.append(model.run(ids, torch.from_numpy(lengths_b[start:start + batch])).numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
+def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_inits: int = 1024,
+                   cloud_size: int = CLOUD_SIZE, max_sequences: int = 2000, seed: int = 0) -> dict:
+    """Compute and save analysis.npz for a loaded bundle; returns a summary of the headline figures."""
+    start = time.perf_counter()
+    report = on_progress or (lambda event: None)
+    rng = np.random.default_rng(seed)
+    model = bundle.model
+    report({"stage": "trajectories", "step": 5, "total": 100})
+    data = load_task(bundle.config.task)
+    split = data.test if len(data.test) >= max_sequences else _concat(data.test, data.val)
+    enc = encode_split(split, bundle.vocab)
+    keep = rng.permutation(len(enc.lengths_b))[:max_sequences]
+    lengths = np.minimum(enc.lengths_b[keep], MAX_STEPS)
+    ids = enc.ids_bxt[keep, :MAX_STEPS]
+    labels = enc.labels[keep]
+    states_bxtxn = _states(model, ids, lengths)
+    valid_bxt = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+    visited_vxn = states_bxtxn[valid_bxt]
+    finals_bxn = states_bxtxn[np.arange(len(lengths)), np.maximum(lengths - 1, 0)]
+    arrays: dict[str, np.ndarray] = {"analysis_version": np.array(ANALYSIS_VERSION),
+                                     "weights_sha256": np.array(bundle.weights_sha256)}
+
+    report({"stage": "PCA", "step": 15, "total": 100})
+    pca_sample = visited_vxn[rng.permutation(len(visited_vxn))[:50_000]]
+    pca = geometry.StatePCA().fit(pca_sample)
+    arrays.update(pca.to_arrays())
+    arrays.update(_cloud_arrays(pca, model, visited_vxn, finals_bxn, labels, rng, cloud_size))
+    arrays.update(_trajectory_sample(pca, states_bxtxn, lengths, labels, ids))
+    arrays.update(_geometry_arrays(pca, model, visited_vxn, finals_bxn))
+
+    report({"stage": "fixed points", "step": 25, "total": 100})
+    inits = visited_vxn[rng.integers(0, len(visited_vxn), n_inits)].astype(np.float64)
+    fps = find_fixed_points(model, inits, x_e=None, seed=seed)
+    arrays.update(fps.to_arrays())
+    arrays["fp_xyz_px3"] = pca.transform(fps.xstar_pxn, n_dims=3).astype(np.float32)
+
+    report({"stage": "linearization", "step": 70, "total": 100})
+    arrays.update(_linearization_arrays(model, states_bxtxn, ids, lengths, fps, rng))
+
+    report({"stage": "word deflections", "step": 80, "total": 100})
+    arrays.update(_word_arrays(model, bundle.vocab, data, fps, pca, visited_vxn))
+
+    report({"stage": "decomposition", "step": 90, "total": 100})
+    decomp = geometry.decompose(states_bxtxn, ids, lengths, len(bundle.vocab), keep_residual=False)
+    arrays.update(_decomposition_arrays(decomp, pca))
+
+    wall = time.perf_counter() - start
+    arrays["wall_time_s"] = np.array(wall)
+    save_analysis(bundle.path / "analysis.npz", arrays)
+    bundle._analysis = None
+    report({"stage": "done", "step": 100, "total": 100})
+    return {"wall_time_s": wall, "n_fixed_points": len(fps.qstar_p), "frac_converged": fps.frac_converged,
+            "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"])}
+
+
+def _concat(a, b):
+    from core.tasks import Split
+
+    return Split(a.tokens + b.tokens, np.concatenate([a.labels, b.labels]))
+
+
+def _predictions(model, states_bxn: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        logits = model.readout(torch.from_numpy(states_bxn))
+    if model.config.multilabel:
+        return (logits > 0).numpy().argmax(-1)
+    return logits.argmax(-1).numpy()
+
+
+def _class_of(labels: np.ndarray) -> np.ndarray:
+    """One colour class per example (multi-label: the first positive label, or -1)."""
+    if labels.ndim == 1:
+        return labels.astype(np.int8)
+    return np.where(labels.any(axis=1), labels.argmax(axis=1), -1).astype(np.int8)
+
+
+def _cloud_arrays(pca, model, visited_vxn, finals_bxn, labels, rng, cloud_size) -> dict:
+    n_visited = max(0, cloud_size - len(finals_bxn))
+    pick = rng.permutation(len(visited_vxn))[:n_visited]
+    # colour visited states by the prediction they imply; finals by their true label too
+    states = np.concatenate([finals_bxn, visited_vxn[pick]])
+    return {
+        "cloud_xyz_cx3": pca.transform(states, n_dims=3).astype(np.float32),
+        "cloud_pred_c": _predictions(model, states).astype(np.int8),
+        "cloud_label_c": np.concatenate([_class_of(labels), np.full(len(pick), -1, np.int8)]),
+        "cloud_is_final_c": np.concatenate([np.ones(len(finals_bxn), bool), np.zeros(len(pick), bool)]),
+    }
+
+
+def _trajectory_sample(pca, states_bxtxn, lengths, labels, ids) -> dict:
+    n = min(N_TRAJ_SAMPLE, len(lengths))
+    steps = min(int(lengths[:n].max(initial=1)), MAX_STEPS)
+    xyz = np.full((n, steps, 3), np.nan, np.float32)
+    for i in range(n):
+        xyz[i, : lengths[i]] = pca.transform(states_bxtxn[i, : lengths[i]], n_dims=3)
+    return {"traj_xyz_sxtx3": xyz, "traj_len_s": lengths[:n].astype(np.int32),
+            "traj_label_s": _class_of(labels[:n]), "traj_ids_sxt": ids[:n, :steps].astype(np.int32)}
+
+
+def _readout_full(model) -> np.ndarray:
+    """Readout weights as vectors in the full state space (zero on LSTM's c half), k x n."""
+    return geometry.readout_full(model.readout_layer.weight.detach().numpy().astype(np.float64), model.state_size)
+
+
+def _geometry_arrays(pca, model, visited_vxn, finals_bxn) -> dict:
+    final_pca = geometry.StatePCA().fit(finals_bxn)
+    readout_kxn = _readout_full(model)
+    centre_n = finals_bxn.mean(axis=0)
+    return {
+        "dims90": np.array(geometry.dims_for_variance(pca.explained_variance_ratio_k_, 0.90)),
+        "dims95": np.array(geometry.dims_for_variance(pca.explained_variance_ratio_k_, 0.95)),
+        "participation_ratio": np.array(geometry.participation_ratio(visited_vxn)),
+        "final_explained_ratio_k": final_pca.explained_variance_ratio_k_.astype(np.float64),
+        "final_dims90": np.array(geometry.dims_for_variance(final_pca.explained_variance_ratio_k_, 0.90)),
+        "final_dims95": np.array(geometry.dims_for_variance(final_pca.explained_variance_ratio_k_, 0.95)),
+        "final_participation_ratio": np.array(geometry.participation_ratio(finals_bxn)),
+        "readout_pc_kx3": (readout_kxn @ pca.components_kxn_[:3].T).astype(np.float32),
+        "centre_xyz_3": pca.transform(centre_n[None], n_dims=3)[0].astype(np.float32),
+        "readout_angles_kxk": geometry.readout_angles_deg(readout_kxn),
+        "simplex_angle": np.array(geometry.simplex_angle_deg(readout_kxn.shape[0])),
+    }
+
+
+def _linearization_arrays(model, states_bxtxn, ids, lengths, fps, rng, n_seq: int = 50) -> dict:
+    converged = fps.xstar_pxn[fps.is_converged_p] if fps.is_converged_p.any() else fps.xstar_pxn
+    errors = []
+    with torch.no_grad():
+        for i in rng.permutation(len(lengths))[:n_seq]:
+            steps = int(lengths[i])
+            if steps < 2:
+                continue
+            x_txe = model.embed(torch.from_numpy(ids[i, :steps].astype(np.int64))).numpy()
+            prev_txn = np.concatenate([np.zeros((1, model.state_size), np.float32), states_bxtxn[i, : steps - 1]])
+            errors.append(one_step_linearization_error(model, prev_txn, x_txe, converged, fps.x_e))
+    err = np.concatenate(errors) if errors else np.zeros(0)
+    return {"lin_err_sample": err[:5000].astype(np.float32),
+            "lin_err_median": np.array(np.median(err) if len(err) else np.nan),
+            "lin_err_mean": np.array(np.mean(err) if len(err) else np.nan)}
+
+
+def _anchor_index(fps, visited_vxn) -> int:
+    """The converged fixed point nearest the centre of the visited states (where words kick from)."""
+    candidates = np.flatnonzero(fps.is_converged_p)
+    if len(candidates) == 0:
+        candidates = np.arange(len(fps.qstar_p))
+    dist = np.linalg.norm(fps.xstar_pxn[candidates] - visited_vxn.mean(axis=0), axis=1)
+    return int(candidates[np.argmin(dist)])
+
+
+def _word_arrays(model, vocab, data, fps, pca, visited_vxn) -> dict:
+    word_ids = np.arange(2, min(len(vocab), N_WORDS + 2))
+    anchor = _anchor_index(fps, visited_vxn)
+    dh_wxn = words.word_deflections(model, fps.xstar_pxn[anchor:anchor + 1], word_ids)[0]
+    readout_proj, slow_proj = words.project_deflections(dh_wxn, _readout_full(model), fps.left_vecs_pxnxm[anchor])
+    log_odds = words.word_log_odds(data.train.tokens, data.train.labels, vocab, len(data.class_names))
+    return {"word_ids_w": word_ids.astype(np.int32), "word_anchor": np.array(anchor),
+            "word_readout_proj_wxk": readout_proj.astype(np.float32),
+            # the slowest modes of these attractors are real; a complex pair keeps its real part
+            "word_slow_proj_wxm": np.real(slow_proj).astype(np.float32),
+            "word_dh_xyz_wx3": (dh_wxn @ pca.components_kxn_[:3].T).astype(np.float32),
+            "word_log_odds_wxk": np.asarray(log_odds)[word_ids].astype(np.float32)}
+
+
+def _decomposition_arrays(decomp, pca) -> dict:
+    return {
+        "decomp_fractions_3": np.array([decomp.temporal_fraction, decomp.input_fraction, decomp.residual_fraction]),
+        "decomp_mu_xyz_tx3": pca.transform(decomp.mu_txn, n_dims=3).astype(np.float32),
+    }

@@ -1,0 +1,101 @@
+"""Loaded bundles, kept once per worker process and reloaded when their files change."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_caching import Cache
+
+from core import store
+from core.analysis import AnalysisError
+
+__all__ = ["BundleCache", "ModelUnavailable", "make_flask_cache"]
+
+log = logging.getLogger(__name__)
+SUMMARY_TTL_S = 2.0
+
+
+class ModelUnavailable(Exception):
+    """The chosen model cannot be shown; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    signature: tuple
+    bundle: store.Bundle
+
+
+def _signature(path: Path) -> tuple:
+    stats = []
+    for name in ("config.json", "model.safetensors", "vocab.json", "analysis.npz"):
+        try:
+            st = (path / name).stat()
+            stats.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stats.append((name, None, None))
+    return tuple(stats)
+
+
+class BundleCache:
+    """Thread-safe cache of loaded bundles for one store folder."""
+
+    def __init__(self, store_path: Path, max_bundles: int = 16):
+        self.store_path = Path(store_path)
+        self.max_bundles = max_bundles
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+        self._summaries: tuple[float, list[store.BundleSummary]] | None = None
+
+    def get(self, run_id: str) -> store.Bundle:
+        """A loaded bundle with its analysis; raises ModelUnavailable with a user-facing reason."""
+        try:
+            path = store.bundle_path(run_id, self.store_path)
+        except store.BundleError as err:
+            raise ModelUnavailable(str(err)) from None
+        signature = _signature(path)
+        with self._lock:
+            entry = self._entries.get(run_id)
+            if entry is not None and entry.signature == signature:
+                return entry.bundle
+        bundle = self._load(run_id, path)
+        with self._lock:
+            if len(self._entries) >= self.max_bundles:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[run_id] = _Entry(signature, bundle)
+        return bundle
+
+    def _load(self, run_id: str, path: Path) -> store.Bundle:
+        try:
+            bundle = store.load_path(path)
+            bundle.analysis  # noqa: B018 - load and validate now, not on the first keystroke
+        except store.BundleError as err:
+            log.warning("bundle %s unavailable: %s", run_id, err)
+            raise ModelUnavailable(f"Model {run_id!r} cannot be loaded: {err}") from None
+        except AnalysisError as err:
+            log.warning("analysis of %s unavailable: %s", run_id, err)
+            raise ModelUnavailable(f"Model {run_id!r} has no usable analysis: {err} "
+                                   f"Run `python -m core analyze {run_id}` to compute it.") from None
+        return bundle
+
+    def summaries(self) -> list[store.BundleSummary]:
+        """All bundles in the store (broken ones included), refreshed every few seconds."""
+        with self._lock:
+            cached = self._summaries
+        if cached is not None and time.monotonic() - cached[0] < SUMMARY_TTL_S:
+            return cached[1]
+        rows = store.list_bundles(self.store_path)
+        with self._lock:
+            self._summaries = (time.monotonic(), rows)
+        return rows
+
+
+def make_flask_cache(server, redis_url: str | None) -> Cache:
+    """In-memory cache by default, Redis when ATTRACTORSCOPE_REDIS_URL is set."""
+    if redis_url:
+        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_DEFAULT_TIMEOUT": 3600}
+    else:
+        config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600, "CACHE_THRESHOLD": 64}
+    return Cache(server, config=config)

@@ -1,0 +1,23 @@
+"""Short "how to read this" panels for first-time users."""
+from __future__ import annotations
+
+from dash import html
+
+__all__ = ["explore_help"]
+
+
+def explore_help() -> html.Details:
+    return html.Details(className="help", id="help-panel", children=[
+        html.Summary("How to read this"),
+        html.P([html.B("The cloud"), " is thousands of hidden states the network visited while reading real "
+                "examples, coloured by the class the network would predict there. Together they trace the ",
+                html.B("attractor"), ": the low-dimensional set the network integrates evidence along."]),
+        html.P([html.B("PCA"), " squeezes the network's many hidden units into the three directions along which its "
+                "states vary most; each axis label says how much of the variance that direction holds."]),
+        html.P([html.B("Fixed points"), " (◆ stable, ✕ unstable) are states the network would stay in if it read "
+                "nothing more. Hover one for how slowly it forgets (its slowest time constant τ, in tokens)."]),
+        html.P([html.B("Readout directions"), " (dashed) point where each class's score grows: the further the state "
+                "moves along one, the more confident the network is in that class."]),
+        html.P([html.B("Your text"), " is the black path: one step per token, from the open circle to the yellow dot. "
+                "Words coloured in the strip below pushed the prediction; press ▶ to replay it word by word."]),
+    ])

@@ -1,0 +1,51 @@
+"""The model picker: every bundle in the store, grouped by task, broken ones disabled with the reason."""
+from __future__ import annotations
+
+from dash import dcc
+
+from core.store import BundleSummary
+from dashboard import ids
+
+__all__ = ["TASK_LABELS", "task_label", "picker_options", "model_picker", "default_run_id"]
+
+TASK_LABELS = {"categorical": "Synthetic {k}-class", "ordered": "Synthetic ratings ({k})",
+               "multilabel": "Synthetic multi-label ({k})", "reviews": "Movie reviews",
+               "stars": "Clothing reviews (1–5 stars)"}
+TASK_ORDER = ("reviews", "stars", "categorical", "ordered", "multilabel")
+PREFERRED_DEFAULT = ("gru-reviews", "gru-cat3")
+
+
+def task_label(task: str, num_classes: int) -> str:
+    return TASK_LABELS.get(task, task).format(k=num_classes)
+
+
+def _sort_key(s: BundleSummary):
+    return (not s.ok, TASK_ORDER.index(s.task) if s.task in TASK_ORDER else 99, s.run_id)
+
+
+def picker_options(summaries: list[BundleSummary]) -> list[dict]:
+    options = []
+    for s in sorted(summaries, key=_sort_key):
+        if not s.ok:
+            options.append({"label": f"⚠ {s.run_id} — unavailable: {s.reason}", "value": s.run_id, "disabled": True})
+            continue
+        acc = s.metrics.get("test_accuracy")
+        acc_text = f" · {acc:.0%} test acc." if isinstance(acc, (int, float)) else ""
+        note = "" if s.has_analysis else " · not analyzed"
+        options.append({"label": f"{task_label(s.task, s.num_classes)} — {s.run_id} "
+                                 f"({s.cell.upper()}-{s.units}{acc_text}{note})",
+                        "value": s.run_id, "disabled": not s.has_analysis})
+    return options
+
+
+def default_run_id(summaries: list[BundleSummary]) -> str | None:
+    usable = [s.run_id for s in summaries if s.ok and s.has_analysis]
+    for run_id in PREFERRED_DEFAULT:
+        if run_id in usable:
+            return run_id
+    return usable[0] if usable else None
+
+
+def model_picker(summaries: list[BundleSummary], value: str | None) -> dcc.Dropdown:
+    return dcc.Dropdown(id=ids.MODEL_PICKER, options=picker_options(summaries), value=value, clearable=False,
+                        searchable=False, placeholder="Choose a model", className="model-picker")

@@ -1,0 +1,85 @@
+"""What the Explore page's callbacks do, as plain functions of their inputs (tested without a browser)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard import figures, ids
+from dashboard.cache import ModelUnavailable
+from dashboard.payload import empty_payload, trajectory_payload
+from dashboard.runtime import bundles, flask_cache, settings
+
+__all__ = ["ModelView", "load_model_view", "trajectory_for", "next_text_for_model", "example_chips"]
+
+log = logging.getLogger(__name__)
+NO_MODEL = "No model is available yet: train one with `python -m core train --preset gru-cat3`."
+
+
+@dataclass(frozen=True)
+class ModelView:
+    figure: go.Figure | dict
+    prediction_figure: go.Figure
+    info: dict          # run_id, class names, colours, examples: what the browser needs to render
+    message: str        # empty when all is well
+    examples: list[str]
+
+
+def _unavailable(message: str) -> ModelView:
+    return ModelView(figures.empty_figure(message), figures.prediction_figure([]), {"run_id": None, "examples": []},
+                     message, [])
+
+
+def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
+    if not run_id:
+        return _unavailable(NO_MODEL)
+    try:
+        bundle = bundles().get(run_id)
+    except ModelUnavailable as err:
+        return _unavailable(str(err))
+    names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
+    key = f"attractor:{run_id}:{view}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}"
+    figure = flask_cache().get(key)
+    if figure is None:
+        fig = figures.attractor_figure(bundle.analysis, names, ordered, three_d=view != "2d", uirevision=run_id)
+        fig.update_layout(meta={**fig.layout.meta, "run_id": run_id, "class_names": names})
+        figure = fig.to_plotly_json()
+        flask_cache().set(key, figure)
+    examples = [str(e) for e in bundle.info.get("examples", [])]
+    info = {"run_id": run_id, "class_names": names, "colors": figures.class_colors(names, ordered),
+            "examples": examples, "multilabel": bundle.config.model.multilabel}
+    return ModelView(figure, figures.prediction_figure(names, ordered), info, "", examples)
+
+
+def trajectory_for(run_id: str | None, text) -> dict:
+    if not run_id:
+        return empty_payload(NO_MODEL)
+    if not isinstance(text, str) or not text.strip():
+        return {**empty_payload("Type or paste some text above to see its trajectory."), "run_id": run_id}
+    try:
+        bundle = bundles().get(run_id)
+        payload = trajectory_payload(bundle, text, settings().max_tokens, settings().max_text_chars)
+    except ModelUnavailable as err:
+        return {**empty_payload(str(err)), "run_id": run_id}
+    return {**payload, "run_id": run_id}
+
+
+def next_text_for_model(text: str | None, previous_info: dict | None, new_examples: list[str]):
+    """Keep the user's own text; swap in the new model's example if the box held the old model's example."""
+    from dash import no_update
+
+    old_examples = (previous_info or {}).get("examples", [])
+    if new_examples and (not text or not text.strip() or text in old_examples):
+        return new_examples[-2] if len(new_examples) > 1 else new_examples[0]
+    return no_update
+
+
+def example_chips(examples: list[str]) -> list:
+    chips = []
+    for i, text in enumerate(examples):
+        label = text if len(text) <= 42 else text[:40].rsplit(" ", 1)[0] + " …"
+        chips.append(html.Button(label, id={"type": ids.EXAMPLE_CHIP, "index": i}, className="chip",
+                                 title=text, n_clicks=0))
+    return chips

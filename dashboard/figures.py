@@ -1,0 +1,143 @@
+"""Pure figure builders: precomputed analysis arrays in, plotly figures out. No numerics here."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+__all__ = [
+    "class_colors", "attractor_figure", "prediction_figure", "empty_figure", "TRACE_ROLES", "hex_to_rgba",
+]
+
+PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#7F7F7F",
+           "#BCBD22", "#17BECF")
+ORDERED_RAMP = ("#C0392B", "#E67E22", "#95A5A6", "#5DADE2", "#1F4E99")
+TRAJECTORY_COLOR = "#111111"
+# Traces after the per-class cloud traces, in this order; the browser finds them via layout.meta.
+TRACE_ROLES = ("fp_stable", "fp_unstable", "readout", "trajectory", "start", "end", "highlight")
+FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=14)
+
+
+# Classes named after a colour (the synthetic tasks' class words) are drawn in that colour.
+NAMED_COLORS = {"red": "#D62728", "green": "#2CA02C", "blue": "#1F77B4", "gold": "#D4A017", "violet": "#8E44AD",
+                "teal": "#17A2B8", "orange": "#FF7F0E", "pink": "#E377C2", "gray": "#7F7F7F", "brown": "#8C564B"}
+
+
+def class_colors(class_names: list[str], ordered: bool = False) -> list[str]:
+    n = len(class_names)
+    if ordered and n in (3, 5):
+        return list(ORDERED_RAMP[:: 2 if n == 3 else 1])
+    if class_names and all(name in NAMED_COLORS for name in class_names):
+        return [NAMED_COLORS[name] for name in class_names]
+    return list(PALETTE[:n])
+
+
+def hex_to_rgba(color: str, alpha: float) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.3f})"
+
+
+def _axis_titles(explained_k: np.ndarray) -> list[str]:
+    return [f"PC{i + 1} ({explained_k[i]:.0%})" if i < len(explained_k) else f"PC{i + 1}" for i in range(3)]
+
+
+def _coords(xyz_nx3: np.ndarray, three_d: bool) -> dict:
+    xyz = np.asarray(xyz_nx3, dtype=np.float32).reshape(-1, 3)
+    coords = {"x": xyz[:, 0], "y": xyz[:, 1]}
+    if three_d:
+        coords["z"] = xyz[:, 2]
+    return coords
+
+
+def _scatter(three_d: bool, **kwargs):
+    return go.Scatter3d(**kwargs) if three_d else go.Scattergl(**kwargs)
+
+
+def _fixed_point_hover(qstar_p, top_abs_eig_p, slowest_tau_p) -> list[str]:
+    return [f"fixed point<br>q = {q:.1e}<br>|λ|max = {lam:.4f}<br>slowest τ = {tau:,.0f} tokens"
+            for q, lam, tau in zip(qstar_p, top_abs_eig_p, slowest_tau_p)]
+
+
+def _readout_segments(centre_3: np.ndarray, readout_kx3: np.ndarray, names: list[str], length: float):
+    """Line segments from the attractor centre along each class readout direction, labelled at the tip."""
+    xyz, text = [], []
+    for direction, name in zip(readout_kx3, names):
+        norm = float(np.linalg.norm(direction)) or 1.0
+        tip = centre_3 + direction / norm * length
+        xyz += [centre_3, tip, [np.nan] * 3]
+        text += ["", name, ""]
+    return np.asarray(xyz, dtype=np.float32), text
+
+
+def attractor_figure(analysis, class_names: list[str], ordered: bool = False, three_d: bool = True,
+                     uirevision: str = "attractor") -> go.Figure:
+    """Attractor cloud, fixed points and readout directions, plus empty trajectory traces to patch."""
+    colors = class_colors(class_names, ordered)
+    cloud, pred = analysis["cloud_xyz_cx3"], analysis["cloud_pred_c"]
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        fig.add_trace(_scatter(three_d, **_coords(cloud[pred == k], three_d), mode="markers", name=f"states → {name}",
+                               marker=dict(size=2 if three_d else 3, color=colors[k], opacity=0.25),
+                               hoverinfo="skip", legendgroup="cloud"))
+    fp_xyz = analysis["fp_xyz_px3"]
+    fps = analysis.fixed_points
+    top_eig = np.abs(fps.eigvals_pxn[:, 0]) if fps.eigvals_pxn.size else np.zeros(len(fp_xyz))
+    slow_tau = fps.tau_pxm[:, 0] if fps.tau_pxm.size else np.zeros(len(fp_xyz))
+    hover = np.array(_fixed_point_hover(fps.qstar_p, top_eig, slow_tau))
+    for role, mask, symbol, label in (("fp_stable", fps.is_stable_p, "diamond", "stable fixed point"),
+                                      ("fp_unstable", ~fps.is_stable_p, "x", "unstable fixed point")):
+        fig.add_trace(_scatter(three_d, **_coords(fp_xyz[mask], three_d), mode="markers", name=label,
+                               marker=dict(size=6 if three_d else 10, symbol=symbol,
+                                           color="#222" if role == "fp_stable" else "#B03A2E",
+                                           line=dict(width=1, color="white")),
+                               hovertext=hover[mask], hoverinfo="text"))
+    cloud_extent = float(np.percentile(np.linalg.norm(cloud - cloud.mean(axis=0), axis=1), 95)) if len(cloud) else 1.0
+    seg_xyz, seg_text = _readout_segments(analysis["centre_xyz_3"], analysis["readout_pc_kx3"], class_names,
+                                          0.9 * cloud_extent)
+    fig.add_trace(_scatter(three_d, **_coords(seg_xyz, three_d), mode="lines+text", text=seg_text,
+                           name="readout directions", line=dict(color="#555", width=4, dash="dash"),
+                           textfont=dict(size=15, color="#333"), hoverinfo="skip"))
+    empty = np.zeros((0, 3), np.float32)
+    fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="lines+markers", name="your text",
+                           line=dict(color=TRAJECTORY_COLOR, width=5 if three_d else 3),
+                           marker=dict(size=3 if three_d else 6, color=TRAJECTORY_COLOR), hoverinfo="text"))
+    for role, symbol, color, size in (("start", "circle-open", "#111", 9), ("end", "circle", "#F1C40F", 10),
+                                      ("highlight", "circle", "#E74C3C", 12)):
+        fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="markers", name=role, showlegend=False,
+                               marker=dict(size=size if three_d else size + 4, symbol=symbol, color=color,
+                                           line=dict(width=2, color="#111")), hoverinfo="text"))
+    titles = _axis_titles(analysis.pca.explained_variance_ratio_k_)
+    meta = {role: len(class_names) + i for i, role in enumerate(TRACE_ROLES)}
+    meta["three_d"] = three_d
+    fig.update_layout(meta=meta, uirevision=uirevision, margin=dict(l=0, r=0, t=10, b=0), font=FONT,
+                      paper_bgcolor="white", legend=dict(orientation="h", y=1.0, x=0, itemsizing="constant",
+                                                          bgcolor="rgba(255,255,255,0.7)"))
+    if three_d:
+        axis = dict(showbackground=True, backgroundcolor="#F7F8FA", gridcolor="#DDD", zeroline=False)
+        fig.update_layout(scene=dict(xaxis=dict(title=titles[0], **axis), yaxis=dict(title=titles[1], **axis),
+                                     zaxis=dict(title=titles[2], **axis), aspectmode="data", uirevision=uirevision))
+    else:
+        fig.update_layout(xaxis=dict(title=titles[0], gridcolor="#EEE", zeroline=False),
+                          yaxis=dict(title=titles[1], gridcolor="#EEE", zeroline=False, scaleanchor="x"),
+                          plot_bgcolor="white")
+    return fig
+
+
+def prediction_figure(class_names: list[str], ordered: bool = False) -> go.Figure:
+    """Class probabilities over tokens; the browser fills in x and y for each class line."""
+    colors = class_colors(class_names, ordered)
+    fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=c, width=3))
+                     for name, c in zip(class_names, colors)])
+    fig.update_layout(margin=dict(l=50, r=10, t=10, b=40), font=dict(FONT, size=12), height=220,
+                      yaxis=dict(title="probability", range=[0, 1.02], gridcolor="#EEE"),
+                      xaxis=dict(title="token", gridcolor="#EEE", rangemode="tozero"),
+                      plot_bgcolor="white", legend=dict(orientation="h", y=1.15, x=0), hovermode="x unified",
+                      uirevision="prediction")
+    return fig
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white",
+                      margin=dict(l=0, r=0, t=0, b=0), font=FONT,
+                      annotations=[dict(text=message, showarrow=False, font=dict(size=16, color="#666"))])
+    return fig

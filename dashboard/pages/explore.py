@@ -1,0 +1,129 @@
+"""Explore (/): type or paste text and watch the hidden state move across the attractor."""
+from __future__ import annotations
+
+import dash
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+
+from dashboard import ids
+from dashboard.components.help import explore_help
+from dashboard.components.model_picker import default_run_id, model_picker
+from dashboard.explore_logic import example_chips, load_model_view, next_text_for_model, trajectory_for
+from dashboard.runtime import bundles, settings
+
+dash.register_page(__name__, path="/", name="Explore", title="attractorscope · Explore", order=0)
+
+CS = "attractorscope"  # namespace of the functions in assets/explore.js
+
+
+def layout(model: str | None = None, text: str | None = None, view: str = "3d", **_query) -> html.Div:
+    summaries = bundles().summaries()
+    run_id = model if isinstance(model, str) and any(s.run_id == model for s in summaries) else default_run_id(summaries)
+    view = "2d" if view == "2d" else "3d"
+    state = load_model_view(run_id, view)
+    if text is None or not isinstance(text, str):
+        text = state.examples[-2] if len(state.examples) > 1 else (state.examples[0] if state.examples else "")
+    text = text[: settings().max_text_chars]
+    return html.Div(className="explore", children=[
+        dcc.Store(id=ids.DEBOUNCED_TEXT, data=text),
+        dcc.Store(id=ids.TRAJECTORY_DATA, data=trajectory_for(run_id, text)),
+        dcc.Store(id="model-info", data=state.info),
+        dcc.Store(id=ids.HOVER_TOKEN, data=None),
+        dcc.Interval(id=ids.PLAY_INTERVAL, interval=350, disabled=True),
+        html.Div(className="controls", children=[
+            html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER),
+                                                        model_picker(summaries, run_id)]),
+            dcc.RadioItems(id=ids.VIEW_MODE, options=[{"label": "3D", "value": "3d"}, {"label": "2D", "value": "2d"}],
+                           value=view, inline=True, className="view-toggle"),
+            html.Div(className="share", children=[
+                html.Span(id="share-url", className="visually-hidden"),
+                dcc.Clipboard(id=ids.COPY_LINK, target_id="share-url", title="Copy a link to this view",
+                              className="copy-link"),
+                html.Span("Copy link", className="copy-label"),
+            ]),
+        ]),
+        html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
+                 hidden=not state.message),
+        html.Div(className="explore-grid", children=[
+            html.Section(className="left-panel", children=[
+                html.Label("Type or paste text", htmlFor=ids.SENTENCE_INPUT, className="field-label"),
+                dcc.Textarea(id=ids.SENTENCE_INPUT, value=text, className="sentence-input", spellCheck=False,
+                             placeholder="e.g. the plot was awful but the ending was awesome",
+                             maxLength=settings().max_text_chars),
+                html.Div(example_chips(state.examples), id="example-chips", className="chips"),
+                html.Div(id=ids.TEXT_NOTICE, className="notice", role="status"),
+                html.Div(id=ids.PREDICTION_TEXT, className="prediction"),
+                dcc.Graph(id=ids.PREDICTION_GRAPH, figure=state.prediction_figure, config={"displayModeBar": False},
+                          className="prediction-graph"),
+                explore_help(),
+            ]),
+            html.Section(className="right-panel", children=[
+                dcc.Graph(id=ids.TRAJECTORY_GRAPH, figure=state.figure, className="trajectory-graph",
+                          config={"displaylogo": False, "scrollZoom": True}),
+                html.Div(className="player", children=[
+                    html.Button("▶ Play", id=ids.PLAY_BUTTON, className="play-button", n_clicks=0),
+                    html.Div(dcc.Slider(id=ids.TOKEN_SLIDER, min=0, max=1, step=1, value=1, marks=None,
+                                        tooltip={"always_visible": False, "placement": "bottom"}),
+                             className="slider-wrap"),
+                    html.Span(id="step-label", className="step-label"),
+                ]),
+                html.Div(id=ids.TOKEN_STRIP, className="token-strip", role="list"),
+            ]),
+        ]),
+    ])
+
+
+@callback(
+    Output(ids.TRAJECTORY_GRAPH, "figure"), Output(ids.PREDICTION_GRAPH, "figure"), Output("model-info", "data"),
+    Output(ids.MODEL_MESSAGE, "children"), Output(ids.MODEL_MESSAGE, "hidden"), Output("example-chips", "children"),
+    Output(ids.SENTENCE_INPUT, "value", allow_duplicate=True),
+    Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"),
+    State(ids.SENTENCE_INPUT, "value"), State("model-info", "data"),
+    prevent_initial_call=True,
+)
+def switch_model(run_id, view, text, previous_info):
+    state = load_model_view(run_id, view)
+    new_text = next_text_for_model(text, previous_info, state.examples)
+    return (state.figure, state.prediction_figure, state.info, state.message, not state.message,
+            example_chips(state.examples), new_text)
+
+
+@callback(Output(ids.TRAJECTORY_DATA, "data"), Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"),
+          prevent_initial_call=True)
+def update_trajectory(text, run_id):
+    return trajectory_for(run_id, text)
+
+
+@callback(Output(ids.SENTENCE_INPUT, "value"), Input({"type": ids.EXAMPLE_CHIP, "index": ALL}, "n_clicks"),
+          State("model-info", "data"), prevent_initial_call=True)
+def use_example(_clicks, info):
+    index = dash.ctx.triggered_id["index"] if dash.ctx.triggered_id else None
+    examples = (info or {}).get("examples", [])
+    if index is None or not any(_clicks) or not 0 <= index < len(examples):
+        return dash.no_update
+    return examples[index]
+
+
+clientside_callback(dash.ClientsideFunction(CS, "coalesceEdits"), Output(ids.DEBOUNCED_TEXT, "data"),
+                    Input(ids.SENTENCE_INPUT, "value"), prevent_initial_call=True)
+clientside_callback(dash.ClientsideFunction(CS, "resetSlider"), Output(ids.TOKEN_SLIDER, "max"),
+                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"))
+clientside_callback(dash.ClientsideFunction(CS, "drawTrajectory"), Output(ids.TRAJECTORY_GRAPH, "figure",
+                    allow_duplicate=True), Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"),
+                    Input(ids.HOVER_TOKEN, "data"), State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
+clientside_callback(dash.ClientsideFunction(CS, "drawPanel"), Output(ids.TOKEN_STRIP, "children"),
+                    Output(ids.PREDICTION_GRAPH, "figure", allow_duplicate=True), Output(ids.PREDICTION_TEXT, "children"),
+                    Output(ids.TEXT_NOTICE, "children"), Output("step-label", "children"),
+                    Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"), State("model-info", "data"),
+                    prevent_initial_call="initial_duplicate")
+clientside_callback(dash.ClientsideFunction(CS, "togglePlay"), Output(ids.PLAY_INTERVAL, "disabled"),
+                    Output(ids.PLAY_BUTTON, "children"), Output(ids.TOKEN_SLIDER, "value", allow_duplicate=True),
+                    Input(ids.PLAY_BUTTON, "n_clicks"), State(ids.PLAY_INTERVAL, "disabled"),
+                    State(ids.TOKEN_SLIDER, "value"), State(ids.TOKEN_SLIDER, "max"), prevent_initial_call=True)
+clientside_callback(dash.ClientsideFunction(CS, "playTick"), Output(ids.TOKEN_SLIDER, "value", allow_duplicate=True),
+                    Output(ids.PLAY_INTERVAL, "disabled", allow_duplicate=True),
+                    Output(ids.PLAY_BUTTON, "children", allow_duplicate=True), Input(ids.PLAY_INTERVAL, "n_intervals"),
+                    State(ids.TOKEN_SLIDER, "value"), State(ids.TOKEN_SLIDER, "max"), prevent_initial_call=True)
+clientside_callback(dash.ClientsideFunction(CS, "pinToken"), Output(ids.HOVER_TOKEN, "data", allow_duplicate=True),
+                    Input({"type": ids.TOKEN_CHIP, "index": ALL}, "n_clicks"), prevent_initial_call=True)
+clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output("share-url", "children"),
+                    Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"))

@@ -1,0 +1,21 @@
+"""Per-app services (settings, bundle cache, flask cache), looked up from the running Flask app."""
+from __future__ import annotations
+
+from flask import current_app
+
+from dashboard.cache import BundleCache
+from dashboard.settings import Settings
+
+__all__ = ["settings", "bundles", "flask_cache"]
+
+
+def settings() -> Settings:
+    return current_app.config["ATTRACTORSCOPE_SETTINGS"]
+
+
+def bundles() -> BundleCache:
+    return current_app.config["ATTRACTORSCOPE_BUNDLES"]
+
+
+def flask_cache():
+    return current_app.config["ATTRACTORSCOPE_CACHE"]
