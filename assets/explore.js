@@ -144,6 +144,14 @@
         return { i: id.index, pinned: true };
       },
 
+      syncUrl: function (model, text) {
+        var params = new URLSearchParams();
+        if (model) { params.set("model", model); }
+        if (typeof text === "string" && text) { params.set("text", text.slice(0, 2000)); }
+        try { window.history.replaceState(null, "", window.location.pathname + "?" + params.toString()); } catch (e) { /* sandboxed */ }
+        return "";
+      },
+
       shareUrl: function (text, model, view) {
         var params = new URLSearchParams();
         if (model) { params.set("model", model); }
@@ -155,6 +163,21 @@
       }
     }
   });
+
+  // Navbar links carry the current model and text to the next page (dcc.Link would drop them).
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest && event.target.closest("a.nav-link");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    var current = new URLSearchParams(window.location.search), next = new URLSearchParams();
+    ["model", "text"].forEach(function (key) { if (current.get(key)) { next.set(key, current.get(key)); } });
+    var query = next.toString();
+    if (!query) { return; }
+    event.preventDefault();
+    event.stopPropagation();
+    window.history.pushState({}, "", link.getAttribute("href").split("?")[0] + "?" + query);
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    window.scrollTo(0, 0);
+  }, true);
 
   // Hovering a token highlights its point; leaving the strip clears it unless a click pinned it.
   document.addEventListener("mouseover", function (event) {

@@ -130,6 +130,7 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     arrays.update(pca.to_arrays())
     arrays.update(_cloud_arrays(pca, model, visited_vxn, finals_bxn, labels, rng, cloud_size))
     arrays.update(_trajectory_sample(pca, states_bxtxn, lengths, labels, ids))
+    arrays.update(_final_state_arrays(pca, model, finals_bxn, labels, [split.tokens[i] for i in keep], bundle))
     arrays.update(_geometry_arrays(pca, model, visited_vxn, finals_bxn))
 
     report({"stage": "fixed points", "step": 25, "total": 100})
@@ -201,6 +202,25 @@ def _trajectory_sample(pca, states_bxtxn, lengths, labels, ids) -> dict:
             "traj_label_s": _class_of(labels[:n]), "traj_ids_sxt": ids[:n, :steps].astype(np.int32)}
 
 
+def _final_state_arrays(pca, model, finals_bxn, labels, token_lists, bundle) -> dict:
+    """Final states (projected) with their labels and, for synthetic tasks, the evidence-word counts."""
+    out = {"final_xyz_bx3": pca.transform(finals_bxn, n_dims=3).astype(np.float32),
+           "final_label_b": _class_of(labels), "final_pred_b": _predictions(model, finals_bxn).astype(np.int8),
+           "final_logits_bxk": _logits(model, finals_bxn)}
+    task = bundle.config.task
+    if task.is_synthetic:
+        from core.tasks.synthetic import evidence_counts, evidence_words
+
+        out["final_counts_bxk"] = evidence_counts(token_lists, task)
+        out["evidence_words_k"] = np.array(evidence_words(task))
+    return out
+
+
+def _logits(model, states_bxn: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model.readout(torch.from_numpy(states_bxn)).numpy().astype(np.float32)
+
+
 def _readout_full(model) -> np.ndarray:
     """Readout weights as vectors in the full state space (zero on LSTM's c half), k x n."""
     return geometry.readout_full(model.readout_layer.weight.detach().numpy().astype(np.float64), model.state_size)
@@ -266,7 +286,13 @@ def _word_arrays(model, vocab, data, fps, pca, visited_vxn) -> dict:
 
 
 def _decomposition_arrays(decomp, pca) -> dict:
+    word_ids = np.argsort(-decomp.count_w)[:N_WORDS]
+    word_ids = word_ids[decomp.count_w[word_ids] > 0]
     return {
         "decomp_fractions_3": np.array([decomp.temporal_fraction, decomp.input_fraction, decomp.residual_fraction]),
         "decomp_mu_xyz_tx3": pca.transform(decomp.mu_txn, n_dims=3).astype(np.float32),
+        # word offsets chi(w) are directions, so project without subtracting the PCA mean
+        "decomp_chi_xyz_wx3": (decomp.chi_wxn[word_ids] @ pca.components_kxn_[:3].T).astype(np.float32),
+        "decomp_word_ids_w": word_ids.astype(np.int32),
+        "decomp_word_count_w": decomp.count_w[word_ids].astype(np.int32),
     }

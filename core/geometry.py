@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 __all__ = [
+    "readout_alignment", "count_plane",
     "StatePCA", "covariance_spectrum", "dims_for_variance", "participation_ratio",
     "readout_full", "ReadoutProjection", "readout_in_pc_space", "readout_angles_deg",
     "simplex_angle_deg", "Decomposition", "decompose",
@@ -225,6 +226,34 @@ def readout_angles_deg(readout_kxn) -> np.ndarray:
     angles = np.degrees(np.arccos(cos))
     np.fill_diagonal(angles, 0.0)
     return angles
+
+
+def readout_alignment(vecs_nxm, readout_kxn) -> np.ndarray:
+    """|cos| between each of m state-space vectors (e.g. slow eigenvectors) and each class readout, m x k."""
+    vecs = _np64(vecs_nxm)
+    readout = _np64(readout_kxn)
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=0, keepdims=True), 1e-300)
+    readout = readout / np.maximum(np.linalg.norm(readout, axis=1, keepdims=True), 1e-300)
+    return np.abs(vecs.T @ readout.T)
+
+
+def count_plane(counts_bxk, n_dims: int = 2) -> np.ndarray:
+    """Evidence counts centred and projected on an orthonormal basis of the sum-zero subspace, b x n_dims.
+
+    The "predicted" geometry of Aitken et al. 2020: with k evidence words a perfect integrator's
+    state is the count vector, and only its differences matter, which live in k - 1 dimensions.
+    """
+    counts = _np64(counts_bxk)
+    k = counts.shape[1]
+    centred = counts - counts.mean(axis=0)
+    if k == 1:
+        return np.pad(centred, ((0, 0), (0, n_dims - 1)))
+    # Helmert-style basis of {v : sum(v) = 0}
+    basis = np.linalg.qr(np.eye(k) - 1.0 / k)[0][:, : k - 1]
+    out = centred @ basis
+    if out.shape[1] < n_dims:
+        out = np.pad(out, ((0, 0), (0, n_dims - out.shape[1])))
+    return out[:, :n_dims]
 
 
 def simplex_angle_deg(n: int) -> float:

@@ -89,7 +89,7 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
                                marker=dict(size=6 if three_d else 10, symbol=symbol,
                                            color="#222" if role == "fp_stable" else "#B03A2E",
                                            line=dict(width=1, color="white")),
-                               hovertext=hover[mask], hoverinfo="text"))
+                               hovertext=hover[mask], hoverinfo="text", customdata=np.flatnonzero(mask)))
     cloud_extent = float(np.percentile(np.linalg.norm(cloud - cloud.mean(axis=0), axis=1), 95)) if len(cloud) else 1.0
     seg_xyz, seg_text = _readout_segments(analysis["centre_xyz_3"], analysis["readout_pc_kx3"], class_names,
                                           0.9 * cloud_extent)

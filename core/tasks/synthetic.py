@@ -16,7 +16,7 @@ from core.text import Vocab
 
 __all__ = [
     "CLASS_WORDS", "FILLER_WORDS", "ORDERED_WORDS", "ORDERED_SCORES", "ORDERED_THRESHOLDS",
-    "MULTILABEL_MIN_COUNT", "categorical_label", "ordered_label", "multilabel_labels",
+    "MULTILABEL_MIN_COUNT", "categorical_label", "evidence_words", "evidence_counts", "ordered_label", "multilabel_labels",
     "make_synthetic_task",
 ]
 
@@ -54,6 +54,17 @@ def ordered_label(tokens: list[str], num_classes: int) -> int:
 def multilabel_labels(tokens: list[str], num_classes: int) -> np.ndarray:
     return np.array([tokens.count(w) >= MULTILABEL_MIN_COUNT for w in CLASS_WORDS[:num_classes]],
                     dtype=np.float32)
+
+
+def evidence_words(config: TaskConfig) -> tuple[str, ...]:
+    """The words whose counts decide the label (class words, or the rated words)."""
+    return tuple(w for w in ORDERED_WORDS if w != "the") if config.name == "ordered" else CLASS_WORDS[: config.num_classes]
+
+
+def evidence_counts(token_lists: list[list[str]], config: TaskConfig) -> np.ndarray:
+    """How often each evidence word occurs in each sequence, counts_bxk."""
+    words = evidence_words(config)
+    return np.array([[toks.count(w) for w in words] for toks in token_lists], dtype=np.int32).reshape(-1, len(words))
 
 
 def _draw(rng: np.random.Generator, config: TaskConfig) -> list[str]:

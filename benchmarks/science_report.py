@@ -1,0 +1,86 @@
+"""The science figures of issue 4, computed from the bundled analyses (and an N-class sweep).
+
+    python benchmarks/science_report.py            # report on the bundled models
+    python benchmarks/science_report.py --sweep    # also train GRUs on N = 2..5 classes (a few minutes)
+
+Nothing here is hard-coded: every number is read from analysis.npz or computed by the sweep.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core import store  # noqa: E402
+from core.analysis import analyze_bundle, load_analysis  # noqa: E402
+from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
+from core.presets import train_run  # noqa: E402
+
+
+def _readout_alignment(analysis, bundle) -> tuple[float, float]:
+    """|cos| between the top right eigenvector at the anchor fixed point and the readout difference."""
+    fps = analysis.fixed_points
+    anchor = int(analysis["word_anchor"])
+    w = bundle.model.readout_layer.weight.detach().numpy().astype(np.float64)
+    direction = np.zeros(bundle.model.state_size)
+    direction[: w.shape[1]] = w[-1] - w[0]
+    vec = np.real(fps.right_vecs_pxnxm[anchor][:, 0])
+    cos = abs(vec @ direction) / (np.linalg.norm(vec) * np.linalg.norm(direction))
+    return float(cos), float(fps.tau_pxm[anchor, 0])
+
+
+def report(run_id: str) -> None:
+    try:
+        bundle = store.load(run_id)
+        analysis = bundle.analysis
+    except Exception as err:  # noqa: BLE001 - a report line, not a crash
+        print(f"{run_id}: unavailable ({err})")
+        return
+    fps = analysis.fixed_points
+    ratio = analysis["final_explained_ratio_k"]
+    angles = analysis["readout_angles_kxk"]
+    off = angles[~np.eye(len(angles), dtype=bool)]
+    print(f"{run_id}: final states: PC1-2 explain {ratio[:2].sum():.1%}, PC1-3 {ratio[:3].sum():.1%}; "
+          f"dims 90/95% = {int(analysis['final_dims90'])}/{int(analysis['final_dims95'])}; "
+          f"readout angles {off.min():.0f}-{off.max():.0f} deg (simplex {float(analysis['simplex_angle']):.0f}); "
+          f"{fps.n_points} fixed points ({int(fps.is_stable_p.sum())} stable, {int(fps.is_converged_p.sum())} converged); "
+          f"lin. error median {float(analysis['lin_err_median']):.1%}")
+    if len(bundle.class_names) == 2:
+        cos, tau = _readout_alignment(analysis, bundle)
+        taus = fps.tau_pxm[fps.is_converged_p, 0] if fps.is_converged_p.any() else fps.tau_pxm[:, 0]
+        print(f"  line attractor: |cos(top right eigenvector, readout)| = {cos:.3f} at the anchor point; "
+              f"slowest tau there {tau:,.0f} tokens; median slowest tau over converged points {np.median(taus):,.0f}")
+
+
+def sweep(steps: int) -> None:
+    print("N-class sweep (GRU-64, categorical): dims for 95% of final-state variance vs N - 1")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(2, 6):
+            config = RunConfig(f"sweep-{n}", ModelConfig("gru", 64, 32, num_classes=n), TaskConfig("categorical", n),
+                               TrainConfig(steps=steps, eval_every=100, patience=5))
+            path = train_run(config, store_path=Path(tmp))
+            bundle = store.load_path(path)
+            analyze_bundle(bundle, n_inits=256)
+            analysis = load_analysis(path / "analysis.npz", bundle.weights_sha256)
+            print(f"  N={n}: test acc {bundle.metrics['test_accuracy']:.3f}, final dims95 "
+                  f"{int(analysis['final_dims95'])}, dims90 {int(analysis['final_dims90'])} (N-1 = {n - 1}); "
+                  f"explained {analysis['final_explained_ratio_k'][:n].round(3).tolist()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--steps", type=int, default=800)
+    args = parser.parse_args()
+    for run_id in ("gru-cat3", "lstm-cat3", "relu-cat3", "gru-ordered5", "gru-reviews", "gru-stars5"):
+        report(run_id)
+    if args.sweep:
+        sweep(args.steps)

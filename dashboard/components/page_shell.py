@@ -1,0 +1,62 @@
+"""The frame every analysis page shares: title, "what am I looking at", model picker, links that keep
+the chosen model (and text) in the URL, and the "not computed for this model" state."""
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, clientside_callback, html
+
+from dashboard import ids
+from dashboard.components.model_picker import default_run_id, model_picker
+from dashboard.runtime import bundles
+
+__all__ = ["resolve_run_id", "page_frame", "not_computed", "unavailable", "section", "url_sync"]
+
+
+def resolve_run_id(model) -> str | None:
+    """The model named in the URL if it exists in the store, else the default one."""
+    summaries = bundles().summaries()
+    if isinstance(model, str) and any(s.run_id == model for s in summaries):
+        return model
+    return default_run_id(summaries)
+
+
+def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, text: str | None = None,
+               controls=None) -> html.Div:
+    """A page: heading, intro, picker (+ page controls), then the body. The navbar links carry the
+    URL's model and text to the next page (assets/explore.js), and url_sync keeps the URL current."""
+    return html.Div(className="analysis-page", children=[
+        html.Div(className="page-head", children=[
+            html.H2(title),
+            html.P(intro, className="intro"),
+        ]),
+        html.Div(className="controls", children=[
+            html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER),
+                                                        model_picker(bundles().summaries(), run_id)]),
+            *(controls or []),
+        ]),
+        html.Span(id=f"{path.strip('/')}-url-sync", hidden=True),
+        html.Div(body, id=f"{path.strip('/')}-body", className="page-body"),
+    ])
+
+
+def section(title: str, *children, note: str | None = None, class_name: str = "card") -> html.Section:
+    head = [html.H3(title)] + ([html.P(note, className="note")] if note else [])
+    return html.Section(className=class_name, children=head + list(children))
+
+
+def unavailable(message: str) -> html.Div:
+    return html.Div(className="empty-state", children=[html.P(message)])
+
+
+def not_computed(what: str, run_id: str | None) -> html.Div:
+    return html.Div(className="empty-state", children=[
+        html.P(f"{what}: not computed for this model."),
+        html.P(["Compute it with ", html.Code(f"python -m core analyze {run_id or 'RUN_ID'}"),
+                " and reload this page."]),
+    ])
+
+
+def url_sync(path: str, text_input: Input | None = None) -> None:
+    """Register a client-side callback that writes the page's model (and text) into the URL."""
+    inputs = [Input(ids.MODEL_PICKER, "value")] + ([text_input] if text_input is not None else [])
+    clientside_callback(ClientsideFunction("attractorscope", "syncUrl"),
+                        Output(f"{path.strip('/')}-url-sync", "children"), *inputs)

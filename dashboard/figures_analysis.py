@@ -1,0 +1,180 @@
+"""Pure figure builders for the analysis pages (fixed points, geometry, words, decomposition)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figures import FONT, class_colors
+
+__all__ = [
+    "eigenvalue_figure", "time_constant_figure", "alignment_figure", "q_histogram", "explained_variance_figure",
+    "readout_arrows_figure", "angle_heatmap", "evidence_plane_figure", "word_scatter", "decomposition_bars",
+    "decomposition_path_figure",
+]
+
+
+def _layout(fig: go.Figure, height: int = 340, **kwargs) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=60, r=20, t=30, b=50), font=dict(FONT, size=13),
+                      plot_bgcolor="white", paper_bgcolor="white", **kwargs)
+    fig.update_xaxes(gridcolor="#EEE", zeroline=False)
+    fig.update_yaxes(gridcolor="#EEE", zeroline=False)
+    return fig
+
+
+def eigenvalue_figure(eigvals_n: np.ndarray, title: str = "") -> go.Figure:
+    """Jacobian eigenvalues in the complex plane with the unit circle (|λ| = 1: no decay)."""
+    theta = np.linspace(0, 2 * np.pi, 241)
+    mag = np.abs(eigvals_n)
+    fig = go.Figure([
+        go.Scatter(x=np.cos(theta), y=np.sin(theta), mode="lines", line=dict(color="#999", dash="dot"),
+                   name="unit circle", hoverinfo="skip"),
+        go.Scatter(x=eigvals_n.real, y=eigvals_n.imag, mode="markers", name="eigenvalues",
+                   marker=dict(size=8, color=mag, colorscale="Viridis", cmin=0, cmax=max(1.0, float(mag.max(initial=1))),
+                               colorbar=dict(title="|λ|", thickness=12), line=dict(width=0.5, color="#333")),
+                   hovertemplate="λ = %{x:.4f} %{y:+.4f}i<extra></extra>"),
+    ])
+    _layout(fig, title=dict(text=title, font=dict(size=14)), showlegend=False)
+    fig.update_xaxes(title="Re λ", range=[-1.15, 1.15], constrain="domain")
+    fig.update_yaxes(title="Im λ", range=[-1.15, 1.15], scaleanchor="x")
+    return fig
+
+
+def time_constant_figure(tau_m: np.ndarray) -> go.Figure:
+    """Time constants of the slowest modes, in tokens, on a log scale (inf shown at the top)."""
+    finite = np.where(np.isfinite(tau_m), tau_m, np.nan)
+    cap = float(np.nanmax(finite)) * 10 if np.isfinite(finite).any() else 1e6
+    shown = np.where(np.isfinite(tau_m), tau_m, cap)
+    labels = [f"{t:,.1f}" if np.isfinite(t) else "∞" for t in tau_m]
+    fig = go.Figure(go.Bar(x=[f"mode {i + 1}" for i in range(len(tau_m))], y=shown, text=labels,
+                           textposition="outside", marker_color="#0072B2", hovertemplate="τ = %{text} tokens<extra></extra>"))
+    _layout(fig, height=300)
+    fig.update_yaxes(type="log", title="τ (tokens)")
+    return fig
+
+
+def alignment_figure(right_mxk: np.ndarray, left_mxk: np.ndarray, class_names: list[str]) -> go.Figure:
+    """|cos| between the slowest right/left eigenvectors and each class's readout vector."""
+    modes = [f"mode {i + 1}" for i in range(right_mxk.shape[0])]
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        fig.add_trace(go.Bar(x=modes, y=right_mxk[:, k], name=f"right · {name}", offsetgroup=f"r{k}"))
+        fig.add_trace(go.Bar(x=modes, y=left_mxk[:, k], name=f"left · {name}", offsetgroup=f"l{k}",
+                             marker_pattern_shape="/"))
+    _layout(fig, height=300, barmode="group", legend=dict(orientation="h", y=1.18))
+    fig.update_yaxes(title="|cos| with readout", range=[0, 1.05])
+    return fig
+
+
+def q_histogram(qstar_p: np.ndarray, counts_p: np.ndarray, tol_q: float) -> go.Figure:
+    """How well the solver converged: log10 q of every initial state's final point."""
+    log_q = np.repeat(np.log10(np.maximum(qstar_p, 1e-40)), np.maximum(counts_p, 1))
+    fig = go.Figure(go.Histogram(x=log_q, nbinsx=40, marker_color="#555"))
+    fig.add_vline(x=np.log10(tol_q), line=dict(color="#D55E00", dash="dash"),
+                  annotation_text=f"tolerance 1e{np.log10(tol_q):.0f}", annotation_position="top right")
+    _layout(fig, height=300, bargap=0.05)
+    fig.update_xaxes(title="log10 q  (q = ½‖F(h) − h‖²)")
+    fig.update_yaxes(title="initial states")
+    return fig
+
+
+def explained_variance_figure(ratio_k: np.ndarray, final_ratio_k: np.ndarray, num_classes: int) -> go.Figure:
+    """Cumulative explained variance of visited and of final states, with N − 1 marked."""
+    dims = np.arange(1, len(ratio_k) + 1)
+    fig = go.Figure([
+        go.Scatter(x=dims, y=np.cumsum(ratio_k), mode="lines+markers", name="all visited states"),
+        go.Scatter(x=np.arange(1, len(final_ratio_k) + 1), y=np.cumsum(final_ratio_k), mode="lines+markers",
+                   name="final states"),
+    ])
+    fig.add_vline(x=num_classes - 1, line=dict(color="#D55E00", dash="dash"), annotation_text=f"N − 1 = {num_classes - 1}")
+    for level in (0.9, 0.95):
+        fig.add_hline(y=level, line=dict(color="#AAA", dash="dot"))
+    _layout(fig, legend=dict(orientation="h", y=1.15))
+    fig.update_xaxes(title="number of principal components", range=[0.5, min(len(ratio_k), 12) + 0.5])
+    fig.update_yaxes(title="cumulative variance explained", range=[0, 1.02])
+    return fig
+
+
+def readout_arrows_figure(final_xyz_bx3, final_label_b, centre_3, readout_kx3, class_names, ordered=False) -> go.Figure:
+    """Final states in PC1–PC2 with each class's readout direction drawn from their centre."""
+    colors = class_colors(class_names, ordered)
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        pts = final_xyz_bx3[final_label_b == k]
+        fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
+                                   marker=dict(size=4, color=colors[k], opacity=0.35), hoverinfo="skip"))
+    extent = float(np.percentile(np.abs(final_xyz_bx3[:, :2] - centre_3[:2]), 95)) if len(final_xyz_bx3) else 1.0
+    for k, name in enumerate(class_names):
+        d = readout_kx3[k, :2] / (np.linalg.norm(readout_kx3[k, :2]) or 1.0) * extent
+        fig.add_annotation(x=centre_3[0] + d[0], y=centre_3[1] + d[1], ax=centre_3[0], ay=centre_3[1], xref="x",
+                           yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=3,
+                           arrowcolor=colors[k], text=name, font=dict(color=colors[k], size=14))
+    _layout(fig, height=380, legend=dict(orientation="h", y=1.12))
+    fig.update_xaxes(title="PC1")
+    fig.update_yaxes(title="PC2", scaleanchor="x")
+    return fig
+
+
+def angle_heatmap(angles_kxk: np.ndarray, class_names: list[str], simplex_deg: float) -> go.Figure:
+    text = [[f"{a:.0f}°" for a in row] for row in angles_kxk]
+    fig = go.Figure(go.Heatmap(z=angles_kxk, x=class_names, y=class_names, text=text, texttemplate="%{text}",
+                               colorscale="Blues", zmin=0, zmax=180, colorbar=dict(title="degrees")))
+    _layout(fig, height=320, title=dict(text=f"regular simplex: {simplex_deg:.1f}°", font=dict(size=14)))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def evidence_plane_figure(xy_bx2, final_label_b, class_names, x_title, y_title, ordered=False) -> go.Figure:
+    """Sequences placed by a 2D summary (PCs of final states, or their evidence counts), coloured by label."""
+    colors = class_colors(class_names, ordered)
+    fig = go.Figure([go.Scattergl(x=xy_bx2[final_label_b == k, 0], y=xy_bx2[final_label_b == k, 1], mode="markers",
+                                  name=name, marker=dict(size=4, color=colors[k], opacity=0.4), hoverinfo="skip")
+                     for k, name in enumerate(class_names)])
+    _layout(fig, height=360, legend=dict(orientation="h", y=1.12))
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title)
+    return fig
+
+
+def word_scatter(words, x, y, colors, x_title, y_title, highlight: set[str] | None = None) -> go.Figure:
+    """One point per vocabulary word; searched words enlarged and labelled."""
+    highlight = highlight or set()
+    hit = np.array([w in highlight for w in words], dtype=bool)
+    fig = go.Figure([
+        go.Scattergl(x=x[~hit], y=y[~hit], mode="markers", text=np.asarray(words)[~hit], name="words",
+                     marker=dict(size=6, color=np.asarray(colors)[~hit], opacity=0.6),
+                     hovertemplate="%{text}<br>x %{x:.3f}<br>y %{y:.3f}<extra></extra>"),
+        go.Scatter(x=x[hit], y=y[hit], mode="markers+text", text=np.asarray(words)[hit], name="search",
+                   textposition="top center", marker=dict(size=13, color="#111", symbol="circle-open", line=dict(width=2)),
+                   hovertemplate="%{text}<br>x %{x:.3f}<br>y %{y:.3f}<extra></extra>"),
+    ])
+    _layout(fig, height=520, showlegend=False)
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title)
+    return fig
+
+
+def decomposition_bars(fractions_3: np.ndarray) -> go.Figure:
+    names = ["temporal (μ_t)", "input-driven (χ(w))", "residual"]
+    fig = go.Figure(go.Bar(x=names, y=fractions_3, text=[f"{f:.1%}" for f in fractions_3], textposition="outside",
+                           marker_color=["#0072B2", "#D55E00", "#999"]))
+    _layout(fig, height=320)
+    fig.update_yaxes(title="fraction of hidden-state variance", range=[0, 1.1])
+    return fig
+
+
+def decomposition_path_figure(mu_txn3, chi_wx3, words, anchor_3) -> go.Figure:
+    """The mean trajectory μ_t in PC space, with each word's offset χ(w) drawn from μ's end."""
+    fig = go.Figure(go.Scatter3d(x=mu_txn3[:, 0], y=mu_txn3[:, 1], z=mu_txn3[:, 2], mode="lines+markers",
+                                 name="mean trajectory μ_t", marker=dict(size=2, color=np.arange(len(mu_txn3)),
+                                                                        colorscale="Viridis"),
+                                 line=dict(color="#333", width=4)))
+    seg = np.full((3 * len(chi_wx3), 3), np.nan, np.float32)
+    seg[0::3] = anchor_3
+    seg[1::3] = anchor_3 + chi_wx3
+    labels = np.full(3 * len(chi_wx3), "", dtype=object)
+    labels[1::3] = words
+    fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines+text", text=labels.tolist(),
+                               name="word offsets χ(w)", line=dict(color="#D55E00", width=3)))
+    fig.update_layout(height=520, margin=dict(l=0, r=0, t=10, b=0), font=FONT, legend=dict(orientation="h", y=1.02),
+                      scene=dict(xaxis_title="PC1", yaxis_title="PC2", zaxis_title="PC3", aspectmode="data"))
+    return fig

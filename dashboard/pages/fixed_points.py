@@ -1,0 +1,111 @@
+"""Fixed points (/fixed-points): where the dynamics rest, their spectra and how slowly they forget."""
+from __future__ import annotations
+
+import dash
+import numpy as np
+from dash import Input, Output, State, callback, dcc, html
+
+from core.geometry import readout_alignment, readout_full
+from dashboard import figures, figures_analysis as fa, ids
+from dashboard.cache import ModelUnavailable
+from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.runtime import bundles
+
+dash.register_page(__name__, path="/fixed-points", name="Fixed points", title="attractorscope · Fixed points", order=1)
+
+PATH = "/fixed-points"
+INTRO = ("A fixed point is a hidden state the network stays in when it reads nothing (zero input). Found to machine "
+         "precision by a damped Newton solver from 1,024 states the network really visited, they show where the "
+         "dynamics rest. Click one to see its Jacobian spectrum: eigenvalues near the unit circle are slow modes that "
+         "remember evidence for τ tokens; their eigenvectors' alignment with the readout tells whether that memory "
+         "reaches the prediction.")
+TABLE_ROWS = 60
+SORT_OPTIONS = [{"label": "q", "value": "q"}, {"label": "slowest τ", "value": "tau"}, {"label": "stability", "value": "stable"}]
+
+
+def layout(model=None, **_query):
+    run_id = resolve_run_id(model)
+    controls = [html.Div([html.Label("Sort table by"), dcc.RadioItems(id="fp-sort", options=SORT_OPTIONS, value="tau",
+                                                                      inline=True)], className="sort-wrap")]
+    return page_frame(PATH, "Fixed points and their spectra", INTRO, run_id, _body(run_id, "tau"), controls=controls)
+
+
+url_sync(PATH)
+
+
+@callback(Output("fixed-points-body", "children"), Input(ids.MODEL_PICKER, "value"), Input("fp-sort", "value"),
+          prevent_initial_call=True)
+def show_model(run_id, sort_by):
+    return _body(run_id, sort_by)
+
+
+@callback(Output("fp-detail", "children"), Input("fp-graph", "clickData"), State(ids.MODEL_PICKER, "value"),
+          prevent_initial_call=True)
+def show_point(click, run_id):
+    point = (click or {}).get("points", [{}])[0]
+    index = point.get("customdata")
+    if index is None:
+        return dash.no_update
+    return _detail(run_id, int(index))
+
+
+def _body(run_id, sort_by):
+    try:
+        bundle = bundles().get(run_id)
+    except ModelUnavailable as err:
+        return unavailable(str(err))
+    analysis = bundle.analysis
+    fps = analysis.fixed_points
+    if fps is None or "fp_xyz_px3" not in analysis:
+        return not_computed("Fixed points", run_id)
+    names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
+    fig = figures.attractor_figure(analysis, names, ordered, uirevision=f"fp-{run_id}")
+    start = int(np.argmax(fps.counts_p * fps.is_converged_p)) if fps.n_points else None
+    stats = (f"{fps.n_points} distinct fixed points ({int(fps.is_stable_p.sum())} stable, "
+             f"{int(fps.is_slow_p.sum())} slow points) from {fps.n_inits:,} initial states; "
+             f"{fps.frac_converged:.1%} reached q < {fps.tol_q:.0e} in {fps.wall_time_s:.2f} s; "
+             f"{fps.n_spurious} ended outside the reachable box.")
+    return html.Div(className="fp-grid", children=[
+        section("Fixed points on the attractor", dcc.Graph(id="fp-graph", figure=fig, className="graph-tall"),
+                note="Click a fixed point (◆ stable, ✕ unstable) to inspect it. " + stats),
+        html.Div(_detail(run_id, start) if start is not None else "", id="fp-detail"),
+        section("How well the solver converged", dcc.Graph(figure=fa.q_histogram(fps.qstar_p, fps.counts_p, fps.tol_q))),
+        section("All fixed points", _table(fps, sort_by)),
+    ])
+
+
+def _detail(run_id, index):
+    bundle = bundles().get(run_id)
+    fps = bundle.analysis.fixed_points
+    if not 0 <= index < fps.n_points:
+        return ""
+    readout = readout_full(bundle.model.readout_layer.weight.detach().numpy(), bundle.model.state_size)
+    right = readout_alignment(fps.right_vecs_pxnxm[index], readout)
+    left = readout_alignment(fps.left_vecs_pxnxm[index], readout)
+    kind = "stable" if fps.is_stable_p[index] else "unstable"
+    title = f"Fixed point #{index + 1} ({kind}, q = {fps.qstar_p[index]:.1e}, reached by {fps.counts_p[index]} inits)"
+    return section(title, html.Div(className="three-col", children=[
+        dcc.Graph(figure=fa.eigenvalue_figure(fps.eigvals_pxn[index], "Jacobian eigenvalues")),
+        dcc.Graph(figure=fa.time_constant_figure(fps.tau_pxm[index])),
+        dcc.Graph(figure=fa.alignment_figure(right, left, bundle.class_names)),
+    ]), note="Left: eigenvalues of ∂F/∂h. Middle: time constants τ = |1/ln|λ|| of the slowest modes, in tokens. "
+             "Right: |cos| of the slowest right (solid) and left (hatched) eigenvectors with each class readout.")
+
+
+def _table(fps, sort_by):
+    tau = fps.tau_pxm[:, 0] if fps.tau_pxm.size else np.zeros(fps.n_points)
+    if sort_by == "q":
+        order = np.argsort(fps.qstar_p)
+    elif sort_by == "stable":
+        order = np.lexsort((-tau, ~fps.is_stable_p))
+    else:
+        order = np.argsort(-np.where(np.isfinite(tau), tau, np.inf))
+    top = np.abs(fps.eigvals_pxn[:, 0]) if fps.eigvals_pxn.size else np.zeros(fps.n_points)
+    rows = [html.Tr([html.Td(f"#{i + 1}"), html.Td(f"{fps.qstar_p[i]:.1e}"),
+                     html.Td("stable" if fps.is_stable_p[i] else "unstable"),
+                     html.Td("converged" if fps.is_converged_p[i] else "slow point" if fps.is_slow_p[i] else "not converged"),
+                     html.Td(f"{top[i]:.5f}"), html.Td("∞" if not np.isfinite(tau[i]) else f"{tau[i]:,.1f}"),
+                     html.Td(str(fps.counts_p[i]))]) for i in order[:TABLE_ROWS]]
+    header = html.Tr([html.Th(h) for h in ("point", "q", "stability", "status", "|λ| max", "slowest τ (tokens)", "inits")])
+    more = html.P(f"Showing {TABLE_ROWS} of {fps.n_points}.", className="note") if fps.n_points > TABLE_ROWS else ""
+    return html.Div([html.Table([html.Thead(header), html.Tbody(rows)], className="models-table fp-table"), more])
