@@ -13,6 +13,7 @@ from dash import Dash, dcc, html
 
 from core import store
 from dashboard import ids
+from dashboard.background import make_background_manager
 from dashboard.cache import BundleCache, make_flask_cache
 from dashboard.settings import Settings
 
@@ -35,8 +36,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     removed = store.cleanup_temp(settings.store)
     if removed:
         log.info("removed leftover temp folders: %s", removed)
+    manager, celery_app = make_background_manager(settings)
     app = Dash(__name__, use_pages=True, pages_folder="dashboard/pages", title="attractorscope",
-               suppress_callback_exceptions=True, update_title=None)
+               suppress_callback_exceptions=True, update_title=None, background_callback_manager=manager)
+    app.celery_app = celery_app
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
     app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
     app.server.config["ATTRACTORSCOPE_CACHE"] = make_flask_cache(app.server, settings.redis_url)
@@ -63,10 +66,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def __getattr__(name: str):
     # `gunicorn app:server` builds the app on first access, so importing app.py stays cheap for tests.
-    if name == "server":
-        global server
-        server = create_app().server
-        return server
+    if name in ("server", "celery_app"):
+        global server, celery_app
+        dash_app = create_app()
+        server, celery_app = dash_app.server, dash_app.celery_app
+        return globals()[name]
     raise AttributeError(name)
 
 

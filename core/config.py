@@ -63,7 +63,8 @@ class ModelConfig:
     vocab_size: int = 100
     num_classes: int = 3
     multilabel: bool = False
-    dropout: float = 0.0
+    dropout: float = 0.0          # on the final hidden state, before the readout (training only)
+    embed_dropout: float = 0.0    # on the word embeddings (training only)
 
     def validate(self) -> None:
         if self.cell not in CELL_TYPES:
@@ -73,6 +74,7 @@ class ModelConfig:
         _check_int("vocab_size", self.vocab_size, 3, 200_000)
         _check_int("num_classes", self.num_classes, 2, 10)
         _check_float("dropout", self.dropout, 0.0, 0.9)
+        _check_float("embed_dropout", self.embed_dropout, 0.0, 0.9)
 
     @property
     def state_size(self) -> int:

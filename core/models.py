@@ -35,6 +35,7 @@ class RNNClassifier(nn.Module):
             self.ugrnn_x = nn.Linear(embed, 2 * units)
             self.ugrnn_h = nn.Linear(units, 2 * units, bias=False)
         self.dropout = nn.Dropout(config.dropout)
+        self.embed_dropout = nn.Dropout(config.embed_dropout)
         self.readout_layer = nn.Linear(units, config.num_classes)
         if config.cell == "relu":
             # ReLU RNNs explode from the default init; start near the identity instead (Le et al. 2015).
@@ -134,7 +135,7 @@ class RNNClassifier(nn.Module):
             return self.hidden(self.run(ids_bxt, lengths)[:, -1])
         # Padding sits after each sequence and the kernels are causal, so the output at
         # length-1 is exact; this is faster on CPU than packing.
-        out, _ = self.rnn(self.dropout(self.embed(ids_bxt)))
+        out, _ = self.rnn(self.embed_dropout(self.embed(ids_bxt)))
         last = out[torch.arange(out.shape[0]), lengths.clamp(min=1) - 1]
         return torch.where((lengths == 0)[:, None], torch.zeros_like(last), last)  # empty: initial state
 

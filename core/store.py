@@ -28,7 +28,7 @@ from core.text import Vocab, VocabError, tokenize
 __all__ = [
     "BundleError", "Bundle", "BundleSummary", "Trajectory", "MAX_TOKENS", "check_run_id",
     "bundle_path", "save_bundle", "load", "load_path", "list_bundles", "cleanup_temp", "file_sha256",
-    "atomic_replace_dir",
+    "atomic_replace_dir", "new_temp_dir", "delete_bundle",
 ]
 
 RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -152,6 +152,7 @@ class BundleSummary:
     size_bytes: int = 0
     metrics: dict = field(default_factory=dict)
     has_analysis: bool = False
+    bundled: bool = False           # shipped with the app: read-only
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -279,6 +280,19 @@ def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
 
 
+def delete_bundle(run_id: str, store: Path | None = None) -> None:
+    """Remove a user-trained bundle; bundled (shipped) ones are read-only."""
+    path = bundle_path(run_id, store)
+    if not path.is_dir():
+        raise BundleError(f"there is no model {run_id!r} to delete.")
+    meta = _read_json(path / "config.json", "config") if (path / "config.json").is_file() else {}
+    if isinstance(meta, dict) and isinstance(meta.get("task_info"), dict) and meta["task_info"].get("bundled"):
+        raise BundleError(f"{run_id!r} ships with attractorscope and is read-only.")
+    trash = path.parent / f"{TRASH_PREFIX}{run_id}-{uuid.uuid4().hex[:8]}"
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 def list_bundles(store: Path | None = None) -> list[BundleSummary]:
     """Every bundle folder in the store, loadable or not (with the reason), sorted by run id."""
     store = Path(store or store_dir())
@@ -299,7 +313,7 @@ def list_bundles(store: Path | None = None) -> list[BundleSummary]:
         cfg = bundle.config
         summaries.append(BundleSummary(
             path.name, True, "", cfg.task.name, cfg.model.cell, cfg.model.units, cfg.model.num_classes,
-            _dir_size(path), bundle.metrics, bundle.has_analysis))
+            _dir_size(path), bundle.metrics, bundle.has_analysis, bool(bundle.info.get("bundled"))))
     return summaries
 
 

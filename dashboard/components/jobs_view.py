@@ -1,0 +1,79 @@
+"""Job cards, the live training curve and the table of user-trained runs (Train page)."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from core.jobs import JobRegistry, JobStatus
+from dashboard.figures import FONT
+from dashboard.runtime import bundles
+
+__all__ = ["job_cards", "loss_figure", "user_runs_table"]
+
+STATE_LABELS = {"queued": "waiting", "running": "running", "succeeded": "done", "failed": "failed",
+                "cancelled": "cancelled"}
+MAX_CARDS = 8
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _card(job: JobStatus, registry: JobRegistry) -> html.Div:
+    pct = int(round(100 * job.progress))
+    details = [html.B(job.run_id), html.Span(f" · {STATE_LABELS.get(job.state, job.state)}", className=f"state {job.state}")]
+    if job.state == "running":
+        details.append(html.Span(f" · {job.stage} · elapsed {_duration(job.elapsed_s)} · "
+                                 f"about {_duration(job.remaining_s)} left"))
+    elif job.state == "queued":
+        details.append(html.Span(f" · position {registry.queue_position(job.job_id)} in the queue "
+                                 f"(estimated {_duration(job.estimate_s)})"))
+    actions = []
+    if job.state in ("queued", "running") and not job.cancel_requested:
+        actions.append(html.Button("Cancel", id={"type": "job-cancel", "index": job.job_id}, className="small-button"))
+    if job.state == "succeeded":
+        actions.append(dcc.Link("Open in Explore →", href=f"/?model={job.run_id}", className="job-link"))
+    return html.Div(className=f"job-card {job.state}", id=f"job-{job.job_id}", children=[
+        html.Div(details + actions, className="job-line"),
+        html.Div(className="progress", children=[html.Div(className="progress-bar", style={"width": f"{pct}%"})],
+                 title=f"{pct}%", **{"data-progress": str(pct)}),
+        html.Div(job.message, className="job-message") if job.message else None,
+    ])
+
+
+def job_cards(jobs: list[JobStatus], registry: JobRegistry) -> html.Div | str:
+    if not jobs:
+        return html.P("No jobs yet: fill in the form and press Start.", className="note")
+    return html.Div([_card(j, registry) for j in reversed(jobs[-MAX_CARDS:])])
+
+
+def loss_figure(job: JobStatus | None) -> go.Figure:
+    steps = [p.get("step") for p in job.curve] if job else []
+    fig = go.Figure([
+        go.Scatter(x=steps, y=[p.get("train_loss") for p in job.curve] if job else [], name="training loss",
+                   mode="lines+markers"),
+        go.Scatter(x=steps, y=[p.get("val_accuracy") for p in job.curve] if job else [], name="validation accuracy",
+                   mode="lines+markers", yaxis="y2"),
+    ])
+    fig.update_layout(height=260, margin=dict(l=50, r=50, t=30, b=40), font=dict(FONT, size=12),
+                      title=dict(text=f"{job.run_id}" if job else "training curves appear here", font=dict(size=13)),
+                      xaxis=dict(title="step", gridcolor="#EEE"), yaxis=dict(title="loss", gridcolor="#EEE"),
+                      yaxis2=dict(title="val. accuracy", overlaying="y", side="right", range=[0, 1]),
+                      legend=dict(orientation="h", y=-0.3), plot_bgcolor="white", uirevision="curve")
+    return fig
+
+
+def user_runs_table() -> html.Div:
+    rows = [s for s in bundles().summaries() if not s.bundled]
+    if not rows:
+        return html.P("Models you train appear here; the bundled ones are read-only.", className="note")
+    body = [html.Tr([html.Td(html.B(s.run_id)), html.Td(s.task or "—"), html.Td(f"{s.cell.upper()}-{s.units}" if s.ok else "—"),
+                     html.Td(f"{s.metrics.get('test_accuracy', float('nan')):.1%}" if s.ok else s.reason),
+                     html.Td(dcc.Link("Explore", href=f"/?model={s.run_id}") if s.ok and s.has_analysis else ""),
+                     html.Td(html.Button("Delete", id={"type": "run-delete", "index": s.run_id}, className="small-button"))])
+            for s in rows]
+    header = html.Tr([html.Th(h) for h in ("Run", "Task", "Cell", "Test accuracy", "", "")])
+    return html.Table([html.Thead(header), html.Tbody(body)], className="models-table")

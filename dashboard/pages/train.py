@@ -1,0 +1,124 @@
+"""Train (/train): train and analyze a model from the browser as a background job."""
+from __future__ import annotations
+
+import dash
+from dash import ALL, Input, Output, State, callback, dcc, html
+
+from core.config import CELL_TYPES
+from core.jobs import estimate_seconds, run_job
+from dashboard.components.jobs_view import job_cards, loss_figure, user_runs_table
+from dashboard.jobs_service import delete_user_run, job_registry, run_ids
+from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
+
+dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8)
+
+INTRO = ("Train a new network and precompute its analysis without a terminal: try a GRU with 8 units, or a ReLU "
+         "network on the same task, and compare their attractors. Jobs run in the background one at a time (others "
+         "wait in a queue), survive a page refresh, and can be cancelled; the finished model appears in every model "
+         "picker.")
+
+
+def _field(label: str, component, name: str) -> html.Div:
+    return html.Div(className="form-field", children=[html.Label(label, htmlFor=f"train-{name}"), component,
+                                                      html.Div(id=f"train-{name}-error", className="field-error")])
+
+
+def _form() -> html.Div:
+    # no min/max/step on the inputs: the browser would turn an out-of-range value into None and
+    # hide the reason; validate_form explains every bad value next to its field instead
+    num = lambda name: dcc.Input(id=f"train-{name}", type="number", value=DEFAULTS[name], inputMode="decimal")  # noqa: E731
+    return html.Div(className="card train-form", children=[
+        _field("Task", dcc.Dropdown(id="train-task", options=TASK_OPTIONS, value=DEFAULTS["task"], clearable=False), "task"),
+        _field("Classes (N)", num("classes"), "classes"),
+        _field("Cell", dcc.Dropdown(id="train-cell", options=[{"label": c.upper() if c != "ugrnn" else "UGRNN",
+                                                               "value": c} for c in CELL_TYPES],
+                                    value=DEFAULTS["cell"], clearable=False), "cell"),
+        _field("Units", num("units"), "units"),
+        _field("Embedding size", num("embed"), "embed"),
+        _field("Training steps", num("steps"), "steps"),
+        _field("Learning rate", num("lr"), "lr"),
+        _field("Seed", num("seed"), "seed"),
+        _field("Run name", dcc.Input(id="train-run_id", type="text", value="", placeholder="auto"), "run_id"),
+        html.Div(className="form-actions", children=[
+            html.Button("Start training", id="train-start", className="play-button", n_clicks=0),
+            html.Span(id="train-estimate", className="note"),
+        ]),
+        html.Div(id="train-form-message", className="notice", role="status"),
+    ])
+
+
+def layout(**_query):
+    return html.Div(className="analysis-page", children=[
+        html.Div(className="page-head", children=[html.H2("Train a model"), html.P(INTRO, className="intro")]),
+        dcc.Store(id="train-job-to-run"),
+        dcc.Store(id="train-job-done"),
+        dcc.Interval(id="train-poll", interval=1000),
+        html.Div(className="train-grid", children=[
+            _form(),
+            html.Div(className="card", children=[html.H3("Jobs"), html.Div(id="train-jobs"),
+                                                  dcc.Graph(id="train-curve", figure=loss_figure(None),
+                                                            config={"displayModeBar": False})]),
+        ]),
+        html.Div(className="card", children=[html.H3("Your trained models"), html.Div(id="train-user-runs")]),
+    ])
+
+
+FORM_STATES = [State(f"train-{name}", "value") for name in FIELDS]
+ERROR_OUTPUTS = [Output(f"train-{name}-error", "children") for name in FIELDS]
+
+
+@callback(Output("train-estimate", "children"), Output("train-run_id", "placeholder"),
+          [Input(f"train-{name}", "value") for name in FIELDS])
+def preview(*values):
+    form = dict(zip(FIELDS, values))
+    config, _ = validate_form(form, *run_ids())
+    estimate = f"Estimated time: about {estimate_seconds(config) / 60:.1f} min." if config else ""
+    return estimate, suggest_run_id(form)
+
+
+@callback(Output("train-job-to-run", "data"), Output("train-form-message", "children"), *ERROR_OUTPUTS,
+          Input("train-start", "n_clicks"), *FORM_STATES, prevent_initial_call=True)
+def start(_clicks, *values):
+    config, errors = validate_form(dict(zip(FIELDS, values)), *run_ids())
+    messages = [errors.get(name, "") for name in FIELDS]
+    if config is None:
+        return dash.no_update, errors.get("form", "Please fix the fields marked in red."), *messages
+    job = job_registry().create(config)
+    return job.job_id, f"Queued {config.run_id}.", *messages
+
+
+@callback(Output("train-job-done", "data"), Input("train-job-to-run", "data"), background=True,
+          prevent_initial_call=True)
+def execute(job_id):
+    """Runs in the background worker (diskcache process or Celery); progress goes to the job registry."""
+    status = run_job(job_id, job_registry())
+    return {"job_id": job_id, "state": status.state if status else "unknown"}
+
+
+@callback(Output("train-jobs", "children"), Output("train-curve", "figure"), Output("train-user-runs", "children"),
+          Input("train-poll", "n_intervals"))
+def refresh(_n):
+    # polls the registry, not the background callback, so a reloaded page finds running jobs again
+    registry = job_registry()
+    registry.reap()
+    jobs = registry.list()
+    shown = next((j for j in reversed(jobs) if j.state == "running"), jobs[-1] if jobs else None)
+    return job_cards(jobs, registry), loss_figure(shown), user_runs_table()
+
+
+@callback(Output("train-form-message", "children", allow_duplicate=True),
+          Input({"type": "job-cancel", "index": ALL}, "n_clicks"), prevent_initial_call=True)
+def cancel(clicks):
+    if not dash.ctx.triggered_id or not any(clicks):
+        return dash.no_update
+    job_registry().request_cancel(dash.ctx.triggered_id["index"])
+    return "Cancelling…"
+
+
+@callback(Output("train-form-message", "children", allow_duplicate=True),
+          Input({"type": "run-delete", "index": ALL}, "n_clicks"), prevent_initial_call=True)
+def delete(clicks):
+    if not dash.ctx.triggered_id or not any(clicks):
+        return dash.no_update
+    return delete_user_run(dash.ctx.triggered_id["index"])
+

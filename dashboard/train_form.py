@@ -1,0 +1,92 @@
+"""The Train page's form as plain functions: defaults, validation with per-field messages, a RunConfig."""
+from __future__ import annotations
+
+import re
+
+from core.config import CELL_TYPES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+
+__all__ = ["FIELDS", "DEFAULTS", "TASK_OPTIONS", "validate_form", "suggest_run_id"]
+
+TASK_OPTIONS = [
+    {"label": "Synthetic: N-class evidence counting", "value": "categorical"},
+    {"label": "Synthetic: ordered ratings (3 or 5)", "value": "ordered"},
+    {"label": "Synthetic: multi-label", "value": "multilabel"},
+    {"label": "Movie reviews (Rotten Tomatoes, 2 classes)", "value": "reviews"},
+    {"label": "Clothing reviews (1–5 stars)", "value": "stars"},
+]
+FIXED_CLASSES = {"reviews": 2, "stars": 5}
+DEFAULTS = {"task": "categorical", "classes": 3, "cell": "gru", "units": 32, "embed": 16, "steps": 400,
+            "lr": 0.003, "seed": 0, "run_id": ""}
+# field -> (low, high) for the numeric ones
+RANGES = {"classes": (2, 10), "units": (2, 512), "embed": (2, 256), "steps": (10, 20_000), "seed": (0, 2**31 - 1)}
+FIELDS = tuple(DEFAULTS)
+RUN_ID_RE = re.compile(r"[a-z0-9_-]{1,64}")
+
+
+def suggest_run_id(values: dict) -> str:
+    task = values.get("task") or "run"
+    classes = FIXED_CLASSES.get(task, values.get("classes") or "")
+    return f"{values.get('cell') or 'rnn'}{values.get('units') or ''}-{task}{classes}-s{values.get('seed') or 0}"
+
+
+def _number(name: str, value, errors: dict, integer: bool = True):
+    if value is None or value == "":
+        errors[name] = "required"
+        return None
+    try:
+        number = int(value) if integer and float(value) == int(float(value)) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        errors[name] = "must be a number"
+        return None
+    if integer and not isinstance(number, int):
+        errors[name] = "must be a whole number"
+        return None
+    low, high = RANGES.get(name, (None, None))
+    if low is not None and not low <= number <= high:
+        errors[name] = f"must be from {low} to {high}"
+        return None
+    return number
+
+
+def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
+                  readonly_run_ids: set[str] = frozenset()) -> tuple[RunConfig | None, dict[str, str]]:
+    """A validated RunConfig, or None and a message per bad field."""
+    errors: dict[str, str] = {}
+    task = values.get("task")
+    if task not in FIXED_CLASSES and task not in ("categorical", "ordered", "multilabel"):
+        errors["task"] = "choose a task"
+    cell = values.get("cell")
+    if cell not in CELL_TYPES:
+        errors["cell"] = "choose a cell type"
+    numbers = {name: _number(name, values.get(name), errors) for name in ("classes", "units", "embed", "steps", "seed")}
+    lr = _number("lr", values.get("lr"), errors, integer=False)
+    if lr is not None and not 1e-5 <= lr <= 0.1:
+        errors["lr"] = "must be from 0.00001 to 0.1"
+    classes = FIXED_CLASSES.get(task, numbers["classes"])
+    if task == "ordered" and classes not in (3, 5, None):
+        errors["classes"] = "the ordered task has 3 or 5 classes"
+    run_id = (values.get("run_id") or "").strip() or suggest_run_id(values)
+    if not RUN_ID_RE.fullmatch(run_id):
+        errors["run_id"] = "use 1–64 lowercase letters, digits, '-' or '_'"
+    elif run_id in readonly_run_ids:
+        errors["run_id"] = "that name belongs to a bundled model; choose another"
+    elif run_id in existing_run_ids:
+        errors["run_id"] = "a model with this name exists; choose another or delete it first"
+    if errors:
+        return None, errors
+    text_task = task in FIXED_CLASSES
+    steps = numbers["steps"]
+    try:
+        config = RunConfig(
+            run_id=run_id,
+            model=ModelConfig(cell, numbers["units"], numbers["embed"], num_classes=classes,
+                              multilabel=task == "multilabel", dropout=0.3 if text_task else 0.0),
+            task=TaskConfig(task, classes, seed=numbers["seed"], n_train=10**7 if text_task else 8000,
+                            n_val=1000, n_test=1000, vocab_cap=10_000 if text_task else 20_000),
+            train=TrainConfig(steps=steps, lr=lr, seed=numbers["seed"], eval_every=max(10, steps // 20),
+                              patience=10_000),
+        )
+        config.validate()
+    except ConfigError as err:
+        return None, {"form": str(err)}
+    return config, {}
