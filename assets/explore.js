@@ -144,10 +144,11 @@
         return { i: id.index, pinned: true };
       },
 
-      syncUrl: function (model, text) {
+      syncUrl: function (model, text, modelB) {
         var params = new URLSearchParams();
         if (model) { params.set("model", model); }
         if (typeof text === "string" && text) { params.set("text", text.slice(0, 2000)); }
+        if (modelB) { params.set("model_b", modelB); }
         try { window.history.replaceState(null, "", window.location.pathname + "?" + params.toString()); } catch (e) { /* sandboxed */ }
         return "";
       },

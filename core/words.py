@@ -18,7 +18,8 @@ import torch
 from core.geometry import readout_full
 from core.text import Vocab
 
-__all__ = ["word_deflections", "project_deflections", "word_log_odds"]
+__all__ = ["word_deflections", "project_deflections", "word_log_odds", "readout_contrast",
+           "deflection_log_odds_correlation", "favoured_class", "favoured_class_of", "frequent_words"]
 
 
 def word_deflections(model, h_star_pxn, word_ids_w, max_batch: int = 32_768) -> np.ndarray:
@@ -120,3 +121,65 @@ def word_log_odds(token_lists: Sequence[Sequence[str]], labels, vocab: Vocab, nu
     log_odds = np.log(rate_pos) - np.log(rate_neg)
     log_odds[total_v == 0] = 0.0
     return log_odds
+
+
+def readout_contrast(readout_proj_wxk, log_odds_wxk) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's deflection along "class c vs the others" next to its log-odds for c.
+
+    Two classes: one column, the readout difference positive - negative (column 1 - column 0)
+    beside log-odds column 1. More classes: one column per class, the projection on class c minus
+    the mean over classes (softmax ignores a shift shared by all logits) beside the one-vs-rest
+    log-odds of c. Returns ``(deflection_wxc, log_odds_wxc)`` with c = 1 or k.
+    """
+    proj = np.asarray(readout_proj_wxk, dtype=np.float64)
+    odds = np.asarray(log_odds_wxk, dtype=np.float64)
+    if proj.shape != odds.shape or proj.ndim != 2:
+        raise ValueError(f"readout projections {proj.shape} and log-odds {odds.shape} must both be (w, k)")
+    if proj.shape[1] == 2:
+        return proj[:, 1:] - proj[:, :1], odds[:, 1:]
+    return proj - proj.mean(axis=1, keepdims=True), odds
+
+
+def deflection_log_odds_correlation(deflection_w, log_odds_w) -> float:
+    """Pearson correlation between words' deflections and their log-odds, over the words where
+    both are finite; NaN with fewer than three such words or when either side is constant."""
+    x = np.asarray(deflection_w, dtype=np.float64).ravel()
+    y = np.asarray(log_odds_w, dtype=np.float64).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"need one deflection per log-odds value, got {x.shape} and {y.shape}")
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 3:
+        return float("nan")
+    x, y = x[ok] - x[ok].mean(), y[ok] - y[ok].mean()
+    denom = np.sqrt((x * x).sum() * (y * y).sum())
+    if denom <= 0:
+        return float("nan")
+    return float(np.clip((x * y).sum() / denom, -1.0, 1.0))
+
+
+def favoured_class(log_odds_wxk, min_log_odds: float = 0.3) -> np.ndarray:
+    """The class each word's log-odds favours (argmax over classes), or -1 when no class's
+    log-odds reaches ``min_log_odds`` (about 1.35x more frequent than in the rest): neutral."""
+    odds = np.asarray(log_odds_wxk, dtype=np.float64)
+    best = odds.argmax(axis=1) if odds.size else np.zeros(len(odds), np.int64)
+    return np.where(odds.max(axis=1, initial=-np.inf) >= min_log_odds, best, -1).astype(np.int64)
+
+
+def favoured_class_of(query_ids, word_ids_w, log_odds_wxk, min_log_odds: float = 0.3) -> np.ndarray:
+    """``favoured_class`` for the words ``query_ids``, looked up in a table of ``word_ids_w``;
+    -1 for words not in the table."""
+    table = dict(zip(np.asarray(word_ids_w).tolist(), favoured_class(log_odds_wxk, min_log_odds).tolist()))
+    return np.array([table.get(int(i), -1) for i in np.asarray(query_ids).ravel()], dtype=np.int64)
+
+
+def frequent_words(word_ids_w, count_w, n: int = 15, exclude_ids=(0, 1), only_ids=None) -> np.ndarray:
+    """Positions (into ``word_ids_w``) of the ``n`` most frequent words, skipping ``exclude_ids``
+    (<pad> and <unk>), words never seen and, if ``only_ids`` is given, words not in it; ties keep
+    the original order."""
+    ids = np.asarray(word_ids_w)
+    count = np.asarray(count_w)
+    keep = ~np.isin(ids, np.asarray(exclude_ids)) & (count > 0)
+    if only_ids is not None:
+        keep &= np.isin(ids, np.asarray(only_ids))
+    order = np.flatnonzero(keep)[np.argsort(-count[keep], kind="stable")]
+    return order[:max(n, 0)]

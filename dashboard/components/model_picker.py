@@ -46,6 +46,7 @@ def default_run_id(summaries: list[BundleSummary]) -> str | None:
     return usable[0] if usable else None
 
 
-def model_picker(summaries: list[BundleSummary], value: str | None) -> dcc.Dropdown:
-    return dcc.Dropdown(id=ids.MODEL_PICKER, options=picker_options(summaries), value=value, clearable=False,
+def model_picker(summaries: list[BundleSummary], value: str | None,
+                 component_id: str = ids.MODEL_PICKER) -> dcc.Dropdown:
+    return dcc.Dropdown(id=component_id, options=picker_options(summaries), value=value, clearable=False,
                         searchable=False, placeholder="Choose a model", className="model-picker")

@@ -20,17 +20,20 @@ def resolve_run_id(model) -> str | None:
 
 
 def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, text: str | None = None,
-               controls=None) -> html.Div:
+               controls=None, pickers=None) -> html.Div:
     """A page: heading, intro, picker (+ page controls), then the body. The navbar links carry the
-    URL's model and text to the next page (assets/explore.js), and url_sync keeps the URL current."""
+    URL's model and text to the next page (assets/explore.js), and url_sync keeps the URL current.
+    ``pickers`` replaces the one model picker (e.g. two pickers on the Compare page)."""
+    if pickers is None:
+        pickers = [html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER),
+                                                               model_picker(bundles().summaries(), run_id)])]
     return html.Div(className="analysis-page", children=[
         html.Div(className="page-head", children=[
             html.H2(title),
             html.P(intro, className="intro"),
         ]),
         html.Div(className="controls", children=[
-            html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER),
-                                                        model_picker(bundles().summaries(), run_id)]),
+            *pickers,
             *(controls or []),
         ]),
         html.Span(id=f"{path.strip('/')}-url-sync", hidden=True),
@@ -55,8 +58,14 @@ def not_computed(what: str, run_id: str | None) -> html.Div:
     ])
 
 
-def url_sync(path: str, text_input: Input | None = None) -> None:
-    """Register a client-side callback that writes the page's model (and text) into the URL."""
-    inputs = [Input(ids.MODEL_PICKER, "value")] + ([text_input] if text_input is not None else [])
+def url_sync(path: str, text_input: Input | None = None, *, model_input: Input | None = None,
+             model_b_input: Input | None = None) -> None:
+    """Register a client-side callback that writes the page's model (and text, and a second model
+    as ``model_b``) into the URL. ``model_input`` replaces the default model picker."""
+    inputs = [model_input or Input(ids.MODEL_PICKER, "value")]
+    if text_input is not None or model_b_input is not None:
+        inputs.append(text_input or Input(f"{path.strip('/')}-url-sync", "title"))
+    if model_b_input is not None:
+        inputs.append(model_b_input)
     clientside_callback(ClientsideFunction("attractorscope", "syncUrl"),
                         Output(f"{path.strip('/')}-url-sync", "children"), *inputs)

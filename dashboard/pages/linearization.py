@@ -1,0 +1,103 @@
+"""Linearization (/linearization): one text's trajectory next to the linear system's around a fixed point."""
+from __future__ import annotations
+
+import dash
+import numpy as np
+from dash import Input, Output, callback, dcc, html
+
+from core.linearize import PAPER_ERROR, linearize_text
+from dashboard import figures_analysis as fa, ids
+from dashboard.cache import ModelUnavailable
+from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.runtime import bundles
+
+dash.register_page(__name__, path="/linearization", name="Linearization", title="attractorscope · Linearization",
+                   order=4)
+
+PATH = "/linearization"
+TEXT = "linearization-text"
+MAX_TOKENS = 400
+INTRO = ("Near a fixed point h*, one step of the network is almost a linear map: h_next ≈ h* + J (h − h*) + B x, "
+         "with J and B its Jacobians with respect to the state and the word. Maheswaranathan et al. (2019) found that "
+         "this linear model misses the true step by only about 10%, so the network's behaviour can be read off J and "
+         "B. Below, the text you type is run through the real network (black) and through the linear system around "
+         "one fixed point (orange); the bars show, token by token, how wrong a single linear step is when it starts "
+         f"from the true state. Texts are cut at {MAX_TOKENS} tokens on this page.")
+
+
+def layout(model=None, text=None, **_query):
+    run_id = resolve_run_id(model)
+    text = text if isinstance(text, str) else _example(run_id)
+    box = html.Div(className="text-wrap", children=[
+        html.Label("Text", htmlFor=TEXT, className="field-label"),
+        dcc.Textarea(id=TEXT, value=text, className="page-text", spellCheck=False, maxLength=20_000,
+                     placeholder="Type or paste a text")])
+    return page_frame(PATH, "How linear are the dynamics?", INTRO, run_id, _body(run_id, text), text=text,
+                      controls=[box])
+
+
+url_sync(PATH, Input(TEXT, "value"))
+
+
+@callback(Output("linearization-body", "children"), Input(ids.MODEL_PICKER, "value"), Input(TEXT, "value"),
+          prevent_initial_call=True)
+def show_text(run_id, text):
+    return _body(run_id, text)
+
+
+def _example(run_id) -> str:
+    try:
+        examples = [str(e) for e in bundles().get(run_id).info.get("examples", [])]
+    except ModelUnavailable:
+        return ""
+    return examples[-2] if len(examples) > 1 else (examples[0] if examples else "")
+
+
+def _body(run_id, text):
+    try:
+        bundle = bundles().get(run_id)
+    except ModelUnavailable as err:
+        return unavailable(str(err))
+    a = bundle.analysis
+    if a.fixed_points is None or "lin_err_median" not in a or "fp_xyz_px3" not in a:
+        return not_computed("Fixed points and linearization error", run_id)
+    if not a.fixed_points.n_points:
+        return unavailable("The analysis found no fixed point to linearize around for this model.")
+    if not isinstance(text, str) or not text.strip():
+        return unavailable("Type or paste some text above to compare the network with its linearization.")
+    traj = bundle.trajectory(text[:20_000], max_tokens=MAX_TOKENS, project=False)
+    if not traj.tokens:
+        return unavailable("This text has no words the tokenizer recognises.")
+    result = linearize_text(bundle, traj.ids, a.fixed_points)
+    return linearization_sections(a, traj.tokens, result, traj.truncated)
+
+
+def linearization_sections(a, tokens, result, truncated: bool) -> list:
+    """The page body from an analysis and a core.linearize.LinearizedText."""
+    full_tx3, lin_tx3 = a.project(result.full_txn), a.project(result.lin_txn)  # NaN rows stay NaN
+    anchor_3 = a["fp_xyz_px3"][result.anchor_index]
+    err, median = result.one_step_err_t, a.scalar("lin_err_median")
+    share = float(np.mean(err <= PAPER_ERROR)) if len(err) else float("nan")
+    cut = f" (cut at {MAX_TOKENS} tokens)" if truncated else ""
+    diverged = " The linear rollout diverged (its states grew without bound) and stops where it did." \
+        if np.isnan(result.lin_txn).any() else ""
+    return [
+        section("Full network vs linear system", dcc.Graph(figure=fa.linearization_figure(
+            full_tx3, lin_tx3, tokens, anchor_3, a["fp_xyz_px3"], a.pca.explained_variance_ratio_k_)),
+            note=f"{len(tokens)} tokens{cut}. Both start from the zero state and read the same words; the linear "
+                 f"system is expanded around fixed point #{result.anchor_index + 1} (blue diamond), the converged "
+                 f"fixed point nearest the mean of this trajectory. Left: PC1–PC2 of the stored PCA. Right: PC1 "
+                 f"after each token.{diverged}"),
+        section("Error of one linearized step", html.Div(className="metric-row", children=[
+            _metric(f"{np.median(err):.1%}" if len(err) else "–", "median one-step error on this text"),
+            _metric(f"{share:.0%}" if np.isfinite(share) else "–", f"tokens within {PAPER_ERROR:.0%}"),
+            _metric(f"{median:.1%}" if np.isfinite(median) else "–", "median on held-out texts (stored)"),
+        ]), dcc.Graph(figure=fa.one_step_error_figure(err, tokens, PAPER_ERROR, median)),
+            note="Each bar: start from the network's true state before the token, take one step of the linear "
+                 "model around the fixed point nearest that state, and compare with the network's real step: "
+                 "|linear − true| / |true step|. Orange bars miss by more than the paper's ~10%."),
+    ]
+
+
+def _metric(value: str, label: str) -> html.Div:
+    return html.Div(className="metric", children=[html.Div(value, className="value"), html.Div(label, className="label")])

@@ -1,0 +1,117 @@
+"""Words (/words): which way each vocabulary word kicks the hidden state, next to its log-odds in the data."""
+from __future__ import annotations
+
+import re
+
+import dash
+import numpy as np
+from dash import Input, Output, callback, dcc, html
+
+from core.words import deflection_log_odds_correlation, favoured_class, readout_contrast
+from dashboard import figures_analysis as fa, ids
+from dashboard.cache import ModelUnavailable
+from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.runtime import bundles
+
+dash.register_page(__name__, path="/words", name="Words", title="attractorscope · Words", order=3)
+
+PATH = "/words"
+SEARCH = "words-search"
+INTRO = ("Each dot is one vocabulary word. Starting from a fixed point on the attractor, the network reads that "
+         "single word and its hidden state jumps: that jump is the word's deflection (Maheswaranathan et al. 2019). "
+         "Projected on the readout, it says which class the word pushes the prediction toward; words are coloured by "
+         "the class they are most frequent in, in the training data. If the network has learned the task, words that "
+         "favour a class in the data deflect toward that class, so the colours separate and the second plot's "
+         "points line up along a diagonal.")
+NEEDED = ("word_ids_w", "word_readout_proj_wxk", "word_slow_proj_wxm", "word_log_odds_wxk")
+MAX_HITS = 40
+MIN_LOG_ODDS = 0.3  # words below this log-odds for every class are drawn grey (neutral)
+
+
+def layout(model=None, **_query):
+    run_id = resolve_run_id(model)
+    query = _default_query(run_id)
+    search = html.Div(className="search-wrap", children=[
+        html.Label("Find words", htmlFor=SEARCH, className="field-label"),
+        dcc.Input(id=SEARCH, type="search", value=query, debounce=0.4, className="page-search",
+                  placeholder="e.g. great, awful, bor*  (commas or spaces; * for a prefix)")])
+    return page_frame(PATH, "What single words do", INTRO, run_id, _body(run_id, query), controls=[search])
+
+
+url_sync(PATH)
+
+
+@callback(Output("words-body", "children"), Input(ids.MODEL_PICKER, "value"), Input(SEARCH, "value"),
+          prevent_initial_call=True)
+def show_words(run_id, query):
+    return _body(run_id, query)
+
+
+def matching_words(words: list[str], query) -> set[str]:
+    """Words named in the query (separated by commas or spaces); 'bor*' matches every word starting 'bor'."""
+    terms = [t for t in re.split(r"[,\s]+", query.strip().lower()) if t] if isinstance(query, str) else []
+    hits = {w for w in words if any(w == t or (t.endswith("*") and len(t) > 1 and w.startswith(t[:-1]))
+                                    for t in terms)}
+    return set(sorted(hits)[:MAX_HITS])
+
+
+def _default_query(run_id) -> str:
+    """The most telling word of each class, so the plots open with a few labels (the user can clear them)."""
+    try:
+        bundle = bundles().get(run_id)
+    except ModelUnavailable:
+        return ""
+    a = bundle.analysis
+    if any(name not in a for name in NEEDED):
+        return ""
+    best = np.argmax(a["word_log_odds_wxk"], axis=0)
+    return ", ".join(dict.fromkeys(bundle.vocab.itos[int(a["word_ids_w"][i])] for i in best))
+
+
+def _body(run_id, query):
+    try:
+        bundle = bundles().get(run_id)
+    except ModelUnavailable as err:
+        return unavailable(str(err))
+    a = bundle.analysis
+    if any(name not in a for name in NEEDED):
+        return not_computed("Word deflections", run_id)
+    return word_sections(a, [bundle.vocab.itos[int(i)] for i in a["word_ids_w"]], bundle.class_names,
+                         bool(bundle.info.get("ordered")), query)
+
+
+def word_sections(a, words: list[str], names: list[str], ordered: bool, query) -> list:
+    """The page body for an analysis (anything with [] and `in`) and the words it covers."""
+    class_w = favoured_class(a["word_log_odds_wxk"], MIN_LOG_ODDS)
+    deflection, log_odds = readout_contrast(a["word_readout_proj_wxk"], a["word_log_odds_wxk"])
+    r_c = [deflection_log_odds_correlation(deflection[:, c], log_odds[:, c]) for c in range(deflection.shape[1])]
+    hits = matching_words(words, query)
+    slow = a["word_slow_proj_wxm"]
+    if len(names) == 2:
+        x, x_title = deflection[:, 0], f"deflection along readout: {names[1]} − {names[0]}"
+        y = slow[:, 0] if slow.shape[1] else np.zeros(len(words))
+        y_title, note = "along the slowest mode", (
+            f"x: how far one step with this word moves the state toward '{names[1]}' (right) or '{names[0]}' (left) "
+            "on the readout; y: its component along the slowest mode (the line attractor).")
+    else:
+        x = slow[:, 0] if slow.shape[1] > 0 else np.zeros(len(words))
+        y = slow[:, 1] if slow.shape[1] > 1 else np.zeros(len(words))
+        x_title, y_title = "slow mode 1", "slow mode 2"
+        note = ("Each word's deflection along the two slowest modes of the dynamics at the fixed point: the plane "
+                "in which the network integrates evidence. Words of one class should point the same way.")
+    status = (f"{len(hits)} word{'s' if len(hits) != 1 else ''} highlighted." if hits
+              else "No word matches the search." if isinstance(query, str) and query.strip() else "")
+    r_text = ", ".join(f"{n} {r:.2f}" for n, r in zip(names if len(r_c) > 1 else names[-1:], r_c))
+    return [
+        html.Div(className="two-col", children=[
+            section("Deflections of every word", dcc.Graph(figure=fa.word_scatter(
+                words, x, y, class_w, names, x_title, y_title, hits, ordered)), note=f"{note} {status}"),
+            section("Deflection vs log-odds in the training data", dcc.Graph(figure=fa.log_odds_scatter(
+                words, deflection, log_odds, class_w, names, r_c, hits, ordered)),
+                note=f"One point per word{'' if len(names) == 2 else ' and class'}: x, how much more often it "
+                     f"occurs in that class than in the others (log-odds); y, how far it pushes the state toward "
+                     f"that class. Pearson r: {r_text} (1 = the network's kicks follow the data exactly)."),
+        ]),
+        html.P(f"{len(words):,} most frequent words; grey ones occur about equally often in every class "
+               "(log-odds below 0.3 for every class).", className="note"),
+    ]
