@@ -48,6 +48,40 @@
     patch.assign(["data", trace, "hovertext"], text);
   }
 
+  // The strip is drawn straight into the DOM: thousands of Dash components would take seconds to
+  // mount, plain spans take milliseconds. Dash never sets this div's children, so React leaves them.
+  var stripData = null;
+  function renderStrip(strip, data, k, info) {
+    if (!strip) { return; }
+    if (!data) { strip.replaceChildren(); stripData = null; return; }
+    if (stripData !== data) {
+      var unk = {}; (data.unk || []).forEach(function (i) { unk[i] = true; });
+      var colors = info.colors || [], frag = document.createDocumentFragment();
+      data.tokens.forEach(function (tok, i) {
+        var ev = data.ev[i], towards = ev >= 0 ? data.predicted : data.toward[i];
+        var span = document.createElement("span");
+        span.className = "tok" + (unk[i] ? " unk" : "");
+        span.textContent = tok;
+        span.setAttribute("data-i", i);
+        span.setAttribute("role", "listitem");
+        span.title = (unk[i] ? "unknown word (<unk>) · " : "") + "log p(" + (info.class_names[data.predicted] || "") +
+                     ") " + (ev >= 0 ? "+" : "") + ev.toFixed(2);
+        span.style.backgroundColor = hexToRgba(colors[towards] || "#888888", Math.min(1, Math.abs(ev)) * 0.75);
+        frag.appendChild(span);
+      });
+      strip.replaceChildren(frag);
+      stripData = data;
+    }
+    var spans = strip.children;
+    for (var i = 0; i < spans.length; i++) {
+      spans[i].classList.toggle("future", i >= k);
+      spans[i].classList.toggle("current", i === k - 1);
+    }
+  }
+
+  // The trajectory store maps run id -> payload, so an answer for a previous model is ignored.
+  function payloadFor(all, runId) { return all && runId ? all[runId] || null : null; }
+
   function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -63,7 +97,8 @@
         return value;
       },
 
-      resetSlider: function (data) {
+      resetSlider: function (all, info) {
+        var data = payloadFor(all, info && info.run_id);
         inFlightSince = 0;
         if (pendingText !== null) {
           var next = pendingText;
@@ -75,11 +110,12 @@
         return [Math.max(n, 1), n];
       },
 
-      drawTrajectory: function (data, step, hover, fig) {
+      drawTrajectory: function (all, step, hover, fig) {
         var meta = fig && fig.layout && fig.layout.meta;
-        if (!meta || meta.trajectory === undefined || !data) { return nu(); }
+        if (!meta || meta.trajectory === undefined) { return nu(); }
+        var data = payloadFor(all, meta.run_id) || { n: 0 };
         var patch = new window.dash_clientside.Patch();
-        var ok = data.run_id === meta.run_id && data.n > 0;
+        var ok = data.n > 0;
         var k = ok ? visibleCount(data, step) : 0;
         var names = (fig.layout.meta.class_names) || [];
         var shown = range(k);
@@ -95,25 +131,15 @@
         return patch.build();
       },
 
-      drawPanel: function (data, step, info) {
-        if (!data || !info || data.run_id !== info.run_id || !data.n) {
-          var msg = data ? data.notice : "";
-          return [[], nu(), "", msg || "", ""];
+      drawPanel: function (all, step, info) {
+        var strip = document.getElementById("token-strip");
+        var data = payloadFor(all, info && info.run_id);
+        if (!data || !data.n) {
+          renderStrip(strip, null, 0, info);
+          return [nu(), "", (data && data.notice) || "", ""];
         }
-        var k = visibleCount(data, step), K = data.k, colors = info.colors || [];
-        var unk = {}; (data.unk || []).forEach(function (i) { unk[i] = true; });
-        var strip = data.tokens.map(function (tok, i) {
-          var ev = data.ev[i], towards = ev >= 0 ? data.predicted : data.toward[i];
-          var color = colors[towards] || "#888888";
-          var alpha = Math.min(1, Math.abs(ev) / 1.0) * 0.75;
-          var cls = "tok" + (unk[i] ? " unk" : "") + (i >= k ? " future" : "") + (i === k - 1 ? " current" : "");
-          var title = (unk[i] ? "unknown word (<unk>) · " : "") + "log p(" + (info.class_names[data.predicted] || "") +
-                      ") " + (ev >= 0 ? "+" : "") + ev.toFixed(2);
-          return { type: "Span", namespace: "dash_html_components",
-                   props: { children: tok, className: cls, title: title, "data-i": i, n_clicks: 0,
-                            id: { type: "token-chip", index: i }, role: "listitem",
-                            style: { backgroundColor: hexToRgba(color, alpha) } } };
-        });
+        var k = visibleCount(data, step), K = data.k;
+        renderStrip(strip, data, k, info);
         var patch = new window.dash_clientside.Patch();
         var xs = range(k).map(function (i) { return i + 1; });
         for (var c = 0; c < K; c++) {
@@ -121,7 +147,7 @@
           patch.assign(["data", c, "y"], xs.map(function (t) { return data.probs[(t - 1) * K + c]; }));
         }
         patch.assign(["layout", "xaxis", "range"], [0.5, Math.max(data.n, 2) + 0.5]);
-        return [strip, patch.build(), data.prediction, data.notice || "", k + " / " + data.n + " tokens"];
+        return [patch.build(), data.prediction, data.notice || "", k + " / " + data.n + " tokens"];
       },
 
       togglePlay: function (clicks, disabled, value, max) {
@@ -134,14 +160,6 @@
       playTick: function (n, value, max) {
         if (value >= max) { return [nu(), true, "▶ Play"]; }
         return [value + 1, nu(), nu()];
-      },
-
-      pinToken: function (clicks) {
-        var ctx = window.dash_clientside.callback_context;
-        var id = ctx.triggered_id;
-        if (!id || !clicks.some(function (c) { return c; })) { return nu(); }
-        hoverPinned = true;
-        return { i: id.index, pinned: true };
       },
 
       syncUrl: function (model, text, modelB) {
@@ -180,7 +198,13 @@
     window.scrollTo(0, 0);
   }, true);
 
-  // Hovering a token highlights its point; leaving the strip clears it unless a click pinned it.
+  // Hovering a token highlights its point; clicking pins it; leaving the strip clears it unless pinned.
+  document.addEventListener("click", function (event) {
+    var el = event.target && event.target.closest && event.target.closest(".token-strip .tok");
+    if (!el || !window.dash_clientside.set_props) { return; }
+    hoverPinned = true;
+    window.dash_clientside.set_props("hover-token", { data: { i: Number(el.getAttribute("data-i")), pinned: true } });
+  });
   document.addEventListener("mouseover", function (event) {
     var el = event.target && event.target.closest && event.target.closest(".token-strip .tok");
     if (!el || !window.dash_clientside.set_props) { return; }

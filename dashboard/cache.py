@@ -73,7 +73,8 @@ class BundleCache:
             bundle.analysis  # noqa: B018 - load and validate now, not on the first keystroke
         except store.BundleError as err:
             log.warning("bundle %s unavailable: %s", run_id, err)
-            raise ModelUnavailable(f"Model {run_id!r} cannot be loaded: {err}") from None
+            raise ModelUnavailable(f"Model {run_id!r} cannot be loaded: {err} Choose another model, or re-train "
+                                   f"it (python -m core train) or remove its folder from the store.") from None
         except AnalysisError as err:
             log.warning("analysis of %s unavailable: %s", run_id, err)
             raise ModelUnavailable(f"Model {run_id!r} has no usable analysis: {err} "

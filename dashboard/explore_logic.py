@@ -28,8 +28,8 @@ class ModelView:
 
 
 def _unavailable(message: str) -> ModelView:
-    return ModelView(figures.empty_figure(message), figures.prediction_figure([]), {"run_id": None, "examples": []},
-                     message, [])
+    return ModelView(figures.empty_figure("No attractor to show: see the message above."), figures.prediction_figure([]),
+                     {"run_id": None, "examples": []}, message, [])
 
 
 def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
@@ -55,14 +55,14 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
 
 def trajectory_for(run_id: str | None, text) -> dict:
     if not run_id:
-        return empty_payload(NO_MODEL)
+        return empty_payload("")  # the page's banner already says why there is no model
     if not isinstance(text, str) or not text.strip():
         return {**empty_payload("Type or paste some text above to see its trajectory."), "run_id": run_id}
     try:
         bundle = bundles().get(run_id)
         payload = trajectory_payload(bundle, text, settings().max_tokens, settings().max_text_chars)
-    except ModelUnavailable as err:
-        return {**empty_payload(str(err)), "run_id": run_id}
+    except ModelUnavailable:
+        return {**empty_payload(""), "run_id": run_id}  # the banner says why
     return {**payload, "run_id": run_id}
 
 

@@ -93,7 +93,9 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
     cloud_extent = float(np.percentile(np.linalg.norm(cloud - cloud.mean(axis=0), axis=1), 95)) if len(cloud) else 1.0
     seg_xyz, seg_text = _readout_segments(analysis["centre_xyz_3"], analysis["readout_pc_kx3"], class_names,
                                           0.9 * cloud_extent)
-    fig.add_trace(_scatter(three_d, **_coords(seg_xyz, three_d), mode="lines+text", text=seg_text,
+    # plain Scatter in 2D: WebGL scatter cannot draw text labels
+    readout_trace = go.Scatter3d if three_d else go.Scatter
+    fig.add_trace(readout_trace(**_coords(seg_xyz, three_d), mode="lines+text", text=seg_text,
                            name="readout directions", line=dict(color="#555", width=4, dash="dash"),
                            textfont=dict(size=15, color="#333"), hoverinfo="skip"))
     empty = np.zeros((0, 3), np.float32)
@@ -127,10 +129,11 @@ def prediction_figure(class_names: list[str], ordered: bool = False) -> go.Figur
     colors = class_colors(class_names, ordered)
     fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=c, width=3))
                      for name, c in zip(class_names, colors)])
-    fig.update_layout(margin=dict(l=50, r=10, t=10, b=40), font=dict(FONT, size=12), height=220,
+    fig.update_layout(margin=dict(l=50, r=10, t=34, b=40), font=dict(FONT, size=12), height=240,
                       yaxis=dict(title="probability", range=[0, 1.02], gridcolor="#EEE"),
                       xaxis=dict(title="token", gridcolor="#EEE", rangemode="tozero"),
-                      plot_bgcolor="white", legend=dict(orientation="h", y=1.15, x=0), hovermode="x unified",
+                      plot_bgcolor="white", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      hovermode="x unified",
                       uirevision="prediction")
     return fig
 

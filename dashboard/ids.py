@@ -20,5 +20,4 @@ HOVER_TOKEN = "hover-token"
 COPY_LINK = "copy-link"
 HELP_PANEL = "help-panel"
 EXAMPLE_CHIP = "example-chip"  # pattern-matching type
-TOKEN_CHIP = "token-chip"      # pattern-matching type
 MODELS_TABLE = "models-table"

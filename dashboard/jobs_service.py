@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 
+from flask import has_app_context
+
 from core import store
 from core.jobs import JobRegistry
 from dashboard.runtime import bundles, settings
+from dashboard.settings import Settings
 
 __all__ = ["job_registry", "run_ids", "delete_user_run"]
 
@@ -13,7 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def job_registry() -> JobRegistry:
-    return JobRegistry(settings().store, max_running=settings().max_jobs)
+    # A Celery worker runs jobs outside any Flask request: it reads the same env vars as the web
+    # workers (README, DEPLOY), so both see one store and one job folder.
+    current = settings() if has_app_context() else Settings.from_env()
+    return JobRegistry(current.store, max_running=current.max_jobs)
 
 
 def run_ids() -> tuple[set[str], set[str]]:

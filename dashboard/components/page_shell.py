@@ -25,7 +25,7 @@ def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, t
     URL's model and text to the next page (assets/explore.js), and url_sync keeps the URL current.
     ``pickers`` replaces the one model picker (e.g. two pickers on the Compare page)."""
     if pickers is None:
-        pickers = [html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER),
+        pickers = [html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER, className="field-label"),
                                                                model_picker(bundles().summaries(), run_id)])]
     return html.Div(className="analysis-page", children=[
         html.Div(className="page-head", children=[

@@ -42,7 +42,7 @@ def layout(model=None, model_b=None, text=None, **_query):
     run_a = resolve_run_id(model)
     run_b = model_b if any(s.run_id == model_b for s in summaries) else default_partner(summaries, run_a)
     text = text if isinstance(text, str) else _example(run_a)
-    pickers = [html.Div(className="picker-wrap", children=[html.Label(label, htmlFor=cid),
+    pickers = [html.Div(className="picker-wrap", children=[html.Label(label, htmlFor=cid, className="field-label"),
                                                            model_picker(summaries, value, component_id=cid)])
                for label, cid, value in (("Model A", MODEL_A, run_a), ("Model B", MODEL_B, run_b))]
     box = html.Div(className="text-wrap", children=[

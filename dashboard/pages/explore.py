@@ -1,6 +1,8 @@
 """Explore (/): type or paste text and watch the hidden state move across the attractor."""
 from __future__ import annotations
 
+import dataclasses
+
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
@@ -17,20 +19,25 @@ CS = "attractorscope"  # namespace of the functions in assets/explore.js
 
 def layout(model: str | None = None, text: str | None = None, view: str = "3d", **_query) -> html.Div:
     summaries = bundles().summaries()
-    run_id = model if isinstance(model, str) and any(s.run_id == model for s in summaries) else default_run_id(summaries)
+    known = isinstance(model, str) and any(s.run_id == model for s in summaries)
+    run_id = model if known else default_run_id(summaries)
     view = "2d" if view == "2d" else "3d"
     state = load_model_view(run_id, view)
+    if model and not known and not state.message:
+        state = dataclasses.replace(state, message=f"There is no model named {str(model)[:60]!r}; showing {run_id} instead.")
     if text is None or not isinstance(text, str):
         text = state.examples[-2] if len(state.examples) > 1 else (state.examples[0] if state.examples else "")
     text = text[: settings().max_text_chars]
     return html.Div(className="explore", children=[
         dcc.Store(id=ids.DEBOUNCED_TEXT, data=text),
-        dcc.Store(id=ids.TRAJECTORY_DATA, data=trajectory_for(run_id, text)),
+        # payloads keyed by run id: a late answer computed for a previous model cannot overwrite the current one
+        dcc.Store(id=ids.TRAJECTORY_DATA, data=_keyed(run_id, trajectory_for(run_id, text))),
         dcc.Store(id="model-info", data=state.info),
         dcc.Store(id=ids.HOVER_TOKEN, data=None),
         dcc.Interval(id=ids.PLAY_INTERVAL, interval=350, disabled=True),
         html.Div(className="controls", children=[
-            html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER),
+            html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER,
+                                                                   className="field-label"),
                                                         model_picker(summaries, run_id)]),
             dcc.RadioItems(id=ids.VIEW_MODE, options=[{"label": "3D", "value": "3d"}, {"label": "2D", "value": "2d"}],
                            value=view, inline=True, className="view-toggle"),
@@ -62,6 +69,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
                 html.Div(className="player", children=[
                     html.Button("▶ Play", id=ids.PLAY_BUTTON, className="play-button", n_clicks=0),
                     html.Div(dcc.Slider(id=ids.TOKEN_SLIDER, min=0, max=1, step=1, value=1, marks=None,
+                                        allow_direct_input=False,
                                         tooltip={"always_visible": False, "placement": "bottom"}),
                              className="slider-wrap"),
                     html.Span(id="step-label", className="step-label"),
@@ -75,22 +83,32 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
 @callback(
     Output(ids.TRAJECTORY_GRAPH, "figure"), Output(ids.PREDICTION_GRAPH, "figure"), Output("model-info", "data"),
     Output(ids.MODEL_MESSAGE, "children"), Output(ids.MODEL_MESSAGE, "hidden"), Output("example-chips", "children"),
-    Output(ids.SENTENCE_INPUT, "value", allow_duplicate=True),
+    Output(ids.SENTENCE_INPUT, "value", allow_duplicate=True), Output(ids.TRAJECTORY_DATA, "data", allow_duplicate=True),
     Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"),
     State(ids.SENTENCE_INPUT, "value"), State("model-info", "data"),
     prevent_initial_call=True,
 )
 def switch_model(run_id, view, text, previous_info):
+    # The new figure and the trajectory for it leave together, so the browser never draws one
+    # model's trajectory on another model's attractor.
     state = load_model_view(run_id, view)
     new_text = next_text_for_model(text, previous_info, state.examples)
+    shown_text = text if new_text is dash.no_update else new_text
     return (state.figure, state.prediction_figure, state.info, state.message, not state.message,
-            example_chips(state.examples), new_text)
+            example_chips(state.examples), new_text,
+            _keyed(state.info["run_id"], trajectory_for(state.info["run_id"], shown_text)))
 
 
-@callback(Output(ids.TRAJECTORY_DATA, "data"), Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"),
+@callback(Output(ids.TRAJECTORY_DATA, "data"), Input(ids.DEBOUNCED_TEXT, "data"), State(ids.MODEL_PICKER, "value"),
           prevent_initial_call=True)
 def update_trajectory(text, run_id):
-    return trajectory_for(run_id, text)
+    patch = dash.Patch()
+    patch[str(run_id)] = trajectory_for(run_id, text)
+    return patch
+
+
+def _keyed(run_id, payload) -> dict:
+    return {str(run_id): payload} if run_id else {}
 
 
 @callback(Output(ids.SENTENCE_INPUT, "value"), Input({"type": ids.EXAMPLE_CHIP, "index": ALL}, "n_clicks"),
@@ -106,11 +124,11 @@ def use_example(_clicks, info):
 clientside_callback(dash.ClientsideFunction(CS, "coalesceEdits"), Output(ids.DEBOUNCED_TEXT, "data"),
                     Input(ids.SENTENCE_INPUT, "value"), prevent_initial_call=True)
 clientside_callback(dash.ClientsideFunction(CS, "resetSlider"), Output(ids.TOKEN_SLIDER, "max"),
-                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"))
+                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"), State("model-info", "data"))
 clientside_callback(dash.ClientsideFunction(CS, "drawTrajectory"), Output(ids.TRAJECTORY_GRAPH, "figure",
                     allow_duplicate=True), Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"),
                     Input(ids.HOVER_TOKEN, "data"), State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
-clientside_callback(dash.ClientsideFunction(CS, "drawPanel"), Output(ids.TOKEN_STRIP, "children"),
+clientside_callback(dash.ClientsideFunction(CS, "drawPanel"),
                     Output(ids.PREDICTION_GRAPH, "figure", allow_duplicate=True), Output(ids.PREDICTION_TEXT, "children"),
                     Output(ids.TEXT_NOTICE, "children"), Output("step-label", "children"),
                     Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"), State("model-info", "data"),
@@ -123,7 +141,5 @@ clientside_callback(dash.ClientsideFunction(CS, "playTick"), Output(ids.TOKEN_SL
                     Output(ids.PLAY_INTERVAL, "disabled", allow_duplicate=True),
                     Output(ids.PLAY_BUTTON, "children", allow_duplicate=True), Input(ids.PLAY_INTERVAL, "n_intervals"),
                     State(ids.TOKEN_SLIDER, "value"), State(ids.TOKEN_SLIDER, "max"), prevent_initial_call=True)
-clientside_callback(dash.ClientsideFunction(CS, "pinToken"), Output(ids.HOVER_TOKEN, "data", allow_duplicate=True),
-                    Input({"type": ids.TOKEN_CHIP, "index": ALL}, "n_clicks"), prevent_initial_call=True)
 clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output("share-url", "children"),
                     Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"))

@@ -31,7 +31,7 @@ def _row(s: BundleSummary) -> html.Tr:
 
 
 def layout(**_query) -> html.Div:
-    rows = bundles().summaries()
+    rows = sorted(bundles().summaries(), key=lambda r: (not r.ok, r.run_id))  # broken ones last
     if not rows:
         return html.Div(className="empty-state", children=[
             html.H3("No models yet"),

@@ -1,0 +1,168 @@
+"""Real-browser fixtures: a live `python app.py` on a temp store and one headless Chromium per session.
+
+The store holds the analyzed tiny GRU (2 classes), a second analyzed tiny model of another kind
+(an LSTM on a 3-class task) and a broken bundle. Every test gets a fresh page that fails the test at
+teardown if the browser logged a console error or threw an uncaught exception.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BROKEN_RUN_ID, TINY_RUN_ID, TINY_TRAIN
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1600, "height": 1000}
+LSTM_RUN_ID = "tiny-lstm"
+SERVER_START_TIMEOUT_S = 60
+_SERVER_LOG: list[Path] = []  # the live server's log, quoted when a page reports errors
+
+# Console noise from software WebGL in headless Chromium; not the app's fault, never an error we assert on.
+BENIGN_CONSOLE = ("webgl", "gpu stall", "readback", "willreadfrequently", "swiftshader", "automatic fallback",
+                  "gl driver message")
+
+
+@pytest.fixture(scope="session")
+def _lstm_bundle_dir(tmp_path_factory) -> Path:
+    """A tiny LSTM trained on a 3-class categorical task, analyzed, in its own store folder."""
+    from core import store
+    from core.analysis import analyze_bundle
+    from core.config import ModelConfig, RunConfig, TaskConfig
+    from core.tasks import load_task
+    from core.training import train
+
+    task = TaskConfig(name="categorical", num_classes=3, min_len=5, max_len=20,
+                      n_train=600, n_val=100, n_test=200, seed=1)
+    data = load_task(task)
+    config = RunConfig(run_id=LSTM_RUN_ID, task=task, train=TINY_TRAIN,
+                       model=ModelConfig(cell="lstm", units=10, embed_dim=8, vocab_size=len(data.vocab),
+                                         num_classes=3))
+    trained = train(config, data)
+    info = {"class_names": list(data.class_names), "examples": list(data.examples),
+            "ordered": data.ordered, "multilabel": data.multilabel, "source": data.source}
+    root = tmp_path_factory.mktemp("lstm_store")
+    path = store.save_bundle(config, trained.model, trained.vocab, info, trained.metrics,
+                             {"seed": TINY_TRAIN.seed, "data": data.source}, store=root)
+    analyze_bundle(store.load_path(path), n_inits=64, cloud_size=1500, max_sequences=200)
+    return path
+
+
+@pytest.fixture(scope="session")
+def e2e_store(analyzed_store, _lstm_bundle_dir, tmp_path_factory) -> Path:
+    """Our own copy of the shared analyzed store (never mutate the shared one) plus the LSTM."""
+    root = tmp_path_factory.mktemp("e2e_store")
+    for name in (TINY_RUN_ID, BROKEN_RUN_ID):
+        shutil.copytree(analyzed_store / name, root / name)
+    shutil.copytree(_lstm_bundle_dir, root / LSTM_RUN_ID)
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http_200(url: str, proc: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"app.py did not answer 200 within {SERVER_START_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_store, tmp_path_factory):
+    """Base URL of `python app.py --port <free>` serving the e2e store; killed at session end."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(e2e_store),
+           "ATTRACTORSCOPE_CACHE_DIR": str(e2e_store.parent / "e2e_cache"),
+           "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("ATTRACTORSCOPE_REDIS_URL", None)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    _SERVER_LOG.append(log_path)
+    try:
+        _wait_http_200(base + "/", proc, log_path)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _benign(text: str) -> bool:
+    low = text.lower()
+    return any(s in low for s in BENIGN_CONSOLE)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh page (own context) at 1600x1000; console errors, page errors and dialogs fail the test."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    pg.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}")
+          if msg.type == "error" and not _benign(msg.text) else None)
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+    def on_dialog(dialog):
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.base_url = live_server
+    pg.dialogs = dialogs
+    pg.console_errors = errors
+    yield pg
+    context.close()
+    if errors:
+        tail = "\n".join(_SERVER_LOG[-1].read_text().splitlines()[-30:]) if _SERVER_LOG else ""
+        pytest.fail("browser reported errors:\n" + "\n".join(errors) + "\n--- server log tail ---\n" + tail)
+    assert not dialogs, f"the page opened dialogs (alert/confirm/prompt): {dialogs}"
