@@ -28,6 +28,7 @@ CLOUD_SIZE = 20_000
 N_TRAJ_SAMPLE = 40
 MAX_STEPS = 200
 N_WORDS = 1000
+RELAX_STEPS = 20  # zero-input steps after the last token for the "relaxed final states" geometry
 
 
 class AnalysisError(Exception):
@@ -202,9 +203,22 @@ def _trajectory_sample(pca, states_bxtxn, lengths, labels, ids) -> dict:
             "traj_label_s": _class_of(labels[:n]), "traj_ids_sxt": ids[:n, :steps].astype(np.int32)}
 
 
+def relax(model, states_bxn: np.ndarray, steps: int) -> np.ndarray:
+    """Run states forward with zero input: the last words' transient kicks decay, the attractor remains."""
+    with torch.no_grad():
+        h = torch.from_numpy(np.asarray(states_bxn, np.float32))
+        x = torch.zeros(len(h), model.config.embed_dim)
+        for _ in range(steps):
+            h = model.step(h, x)
+    return h.numpy()
+
+
 def _final_state_arrays(pca, model, finals_bxn, labels, token_lists, bundle) -> dict:
     """Final states (projected) with their labels and, for synthetic tasks, the evidence-word counts."""
-    out = {"final_xyz_bx3": pca.transform(finals_bxn, n_dims=3).astype(np.float32),
+    relaxed = geometry.StatePCA().fit(relax(model, finals_bxn, RELAX_STEPS))
+    out = {"relaxed_explained_ratio_k": relaxed.explained_variance_ratio_k_.astype(np.float64),
+           "relaxed_dims95": np.array(geometry.dims_for_variance(relaxed.explained_variance_ratio_k_, 0.95)),
+           "final_xyz_bx3": pca.transform(finals_bxn, n_dims=3).astype(np.float32),
            "final_label_b": _class_of(labels), "final_pred_b": _predictions(model, finals_bxn).astype(np.int8),
            "final_logits_bxk": _logits(model, finals_bxn)}
     task = bundle.config.task
@@ -247,7 +261,7 @@ def _geometry_arrays(pca, model, visited_vxn, finals_bxn) -> dict:
 
 def _linearization_arrays(model, states_bxtxn, ids, lengths, fps, rng, n_seq: int = 50) -> dict:
     converged = fps.xstar_pxn[fps.is_converged_p] if fps.is_converged_p.any() else fps.xstar_pxn
-    errors = []
+    errors, state_errors = [], []
     with torch.no_grad():
         for i in rng.permutation(len(lengths))[:n_seq]:
             steps = int(lengths[i])
@@ -256,10 +270,14 @@ def _linearization_arrays(model, states_bxtxn, ids, lengths, fps, rng, n_seq: in
             x_txe = model.embed(torch.from_numpy(ids[i, :steps].astype(np.int64))).numpy()
             prev_txn = np.concatenate([np.zeros((1, model.state_size), np.float32), states_bxtxn[i, : steps - 1]])
             errors.append(one_step_linearization_error(model, prev_txn, x_txe, converged, fps.x_e))
+            state_errors.append(one_step_linearization_error(model, prev_txn, x_txe, converged, fps.x_e,
+                                                             relative_to="state"))
     err = np.concatenate(errors) if errors else np.zeros(0)
+    state_err = np.concatenate(state_errors) if state_errors else np.zeros(0)
     return {"lin_err_sample": err[:5000].astype(np.float32),
             "lin_err_median": np.array(np.median(err) if len(err) else np.nan),
-            "lin_err_mean": np.array(np.mean(err) if len(err) else np.nan)}
+            "lin_err_mean": np.array(np.mean(err) if len(err) else np.nan),
+            "lin_state_err_median": np.array(np.median(state_err) if len(state_err) else np.nan)}
 
 
 def _anchor_index(fps, visited_vxn) -> int:

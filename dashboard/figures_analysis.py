@@ -81,19 +81,20 @@ def q_histogram(qstar_p: np.ndarray, counts_p: np.ndarray, tol_q: float) -> go.F
     return fig
 
 
-def explained_variance_figure(ratio_k: np.ndarray, final_ratio_k: np.ndarray, num_classes: int) -> go.Figure:
-    """Cumulative explained variance of visited and of final states, with N − 1 marked."""
+def explained_variance_figure(ratio_k: np.ndarray, final_ratio_k: np.ndarray, num_classes: int,
+                              relaxed_ratio_k: np.ndarray | None = None) -> go.Figure:
+    """Cumulative explained variance of visited, final (and relaxed final) states, with N − 1 marked."""
     dims = np.arange(1, len(ratio_k) + 1)
-    fig = go.Figure([
-        go.Scatter(x=dims, y=np.cumsum(ratio_k), mode="lines+markers", name="all visited states"),
-        go.Scatter(x=np.arange(1, len(final_ratio_k) + 1), y=np.cumsum(final_ratio_k), mode="lines+markers",
-                   name="final states"),
-    ])
+    curves = [("all visited states", ratio_k), ("final states", final_ratio_k)]
+    if relaxed_ratio_k is not None:
+        curves.append(("final states, last words' kicks decayed", relaxed_ratio_k))
+    fig = go.Figure([go.Scatter(x=np.arange(1, len(r) + 1), y=np.cumsum(r), mode="lines+markers", name=name)
+                     for name, r in curves])
     fig.add_vline(x=num_classes - 1, line=dict(color="#D55E00", dash="dash"), annotation_text=f"N − 1 = {num_classes - 1}")
     for level in (0.9, 0.95):
         fig.add_hline(y=level, line=dict(color="#AAA", dash="dot"))
-    _layout(fig, legend=dict(orientation="h", y=1.15))
-    fig.update_xaxes(title="number of principal components", range=[0.5, min(len(ratio_k), 12) + 0.5])
+    _layout(fig, legend=dict(orientation="h", y=1.18))
+    fig.update_xaxes(title="number of principal components", range=[0.5, min(len(dims), 12) + 0.5])
     fig.update_yaxes(title="cumulative variance explained", range=[0, 1.02])
     return fig
 

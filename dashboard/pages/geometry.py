@@ -52,6 +52,9 @@ def _body(run_id):
     ratio = a["final_explained_ratio_k"]
     metrics = html.Div(className="metric-row", children=[
         _metric(f"{ratio[:max(k - 1, 1)].sum():.1%}", f"final-state variance in the first N−1 = {k - 1} PCs"),
+        *([_metric(f"{a['relaxed_explained_ratio_k'][:max(k - 1, 1)].sum():.1%}",
+                   "the same once the last words' kicks decay (20 steps without input)")]
+          if "relaxed_explained_ratio_k" in a else []),
         _metric(str(int(a["final_dims90"])), "PCs for 90% of final-state variance"),
         _metric(str(int(a["final_dims95"])), "PCs for 95%"),
         _metric(f"{float(a['final_participation_ratio']):.2f}", "participation ratio (final states)"),
@@ -59,7 +62,7 @@ def _body(run_id):
     ])
     children = [
         section("Dimension", metrics, dcc.Graph(figure=fa.explained_variance_figure(
-            a["pca_explained_variance_ratio_k"], ratio, k))),
+            a["pca_explained_variance_ratio_k"], ratio, k, a.get("relaxed_explained_ratio_k")))),
         html.Div(className="two-col", children=[
             section("Readout directions in PC space", dcc.Graph(figure=fa.readout_arrows_figure(
                 a["final_xyz_bx3"], a["final_label_b"], a["centre_xyz_3"], a["readout_pc_kx3"], names, ordered)),

@@ -92,6 +92,8 @@ def linearization_sections(a, tokens, result, truncated: bool) -> list:
             _metric(f"{np.median(err):.1%}" if len(err) else "–", "median one-step error on this text"),
             _metric(f"{share:.0%}" if np.isfinite(share) else "–", f"tokens within {PAPER_ERROR:.0%}"),
             _metric(f"{median:.1%}" if np.isfinite(median) else "–", "median on held-out texts (stored)"),
+            *([_metric(f"{a.scalar('lin_state_err_median'):.1%}", "held-out median relative to the next state's "
+                       "size |F(h)| instead of the step")] if "lin_state_err_median" in a else []),
         ]), dcc.Graph(figure=fa.one_step_error_figure(err, tokens, PAPER_ERROR, median)),
             note="Each bar: start from the network's true state before the token, take one step of the linear "
                  "model around the fixed point nearest that state, and compare with the network's real step: "

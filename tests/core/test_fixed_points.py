@@ -1,0 +1,254 @@
+"""Fixed-point solver: known answers, line attractor, slow and spurious points, dedup, n=256, storage."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import core.fixed_points as fpmod
+from core.config import CELL_TYPES, ModelConfig
+from core.fixed_points import (FixedPoints, adam_baseline, deduplicate, eigen_summary,
+                               find_fixed_points)
+from core.models import build_model
+
+
+def blank(cell: str, units: int = 2, embed: int = 2, seed: int = 0):
+    """A model with every recurrent weight zeroed, to be filled in by hand."""
+    model = build_model(ModelConfig(cell=cell, units=units, embed_dim=embed, vocab_size=10), seed=seed)
+    with torch.no_grad():
+        for weight in model._live_weights().values():
+            weight.zero_()
+    return model, model._live_weights()
+
+
+@pytest.mark.parametrize("cell", CELL_TYPES)
+def test_every_cell_type_converges_to_true_fixed_points(cell):
+    model = build_model(ModelConfig(cell=cell, units=6, embed_dim=3, vocab_size=10), seed=2)
+    with torch.no_grad():  # strong recurrence (UGRNN x 6 is chaotic, with one unstable fixed point)
+        model._live_weights()["w_h"].mul_({"gru": 3.0, "lstm": 6.0, "ugrnn": 3.0, "tanh": 6.0, "relu": 1.0}[cell])
+    rng = np.random.default_rng(8)
+    inits = rng.uniform(0 if cell == "relu" else -0.9, 0.9, (24, model.state_size))
+    x_e = rng.standard_normal(3) * 0.5
+    fps = find_fixed_points(model, inits, x_e, warm_steps=2)
+    assert fps.frac_converged >= 0.75 and fps.is_converged_p.any()
+    np.testing.assert_allclose(fps.x_e, x_e)
+    w = model.weights(torch.float64)
+    conv = fps.xstar_pxn[fps.is_converged_p]
+    x = torch.from_numpy(np.tile(x_e, (len(conv), 1)))
+    f = model.step(torch.from_numpy(conv), x, w).numpy()
+    assert np.abs(f - conv).max() < 1e-9  # polished well below tol_q = 1e-10 (|r| < 1.4e-5)
+    k = int(np.flatnonzero(fps.is_converged_p)[0])
+    jac = torch.autograd.functional.jacobian(
+        lambda v: model.step(v[None], x[:1], w)[0], torch.from_numpy(fps.xstar_pxn[k])).numpy()
+    np.testing.assert_allclose(np.abs(fps.eigvals_pxn[k]), np.sort(np.abs(np.linalg.eigvals(jac)))[::-1], atol=1e-10)
+    assert fps.is_stable_p[k] == (np.abs(np.linalg.eigvals(jac)).max() < 1)
+    assert fps.counts_p.sum() == 24
+
+
+def test_zero_recurrence_has_one_known_fixed_point():
+    model, lw = blank("tanh", units=4)
+    with torch.no_grad():
+        lw["b_x"].copy_(torch.tensor([0.3, -0.2, 0.9, 0.0]))
+        lw["b_h"].copy_(torch.tensor([0.1, 0.1, -0.4, 0.0]))
+    inits = np.random.default_rng(0).uniform(-1, 1, (32, 4))
+    fps = find_fixed_points(model, inits, warm_steps=0)
+    assert fps.n_points == 1 and fps.counts_p.tolist() == [32]
+    np.testing.assert_allclose(fps.xstar_pxn[0], np.tanh([0.4, -0.1, 0.5, 0.0]), atol=1e-12)
+    assert fps.frac_converged == 1.0 and fps.is_converged_p.all() and fps.qstar_p[0] < 1e-20
+    np.testing.assert_allclose(np.abs(fps.eigvals_pxn), 0, atol=1e-15)  # dF/dh = 0
+    assert fps.is_stable_p.all() and fps.n_spurious == 0
+    assert fps.tau_pxm.shape == (1, 3) and (fps.tau_pxm == 0).all()
+
+
+def test_linear_rnn_fixed_point_and_eigenvectors():
+    """ReLU RNN in its linear region, F(h) = A h + b: h* = (I - A)^-1 b, eigen data of A."""
+    n = 6
+    model, lw = blank("relu", units=n)
+    a = np.random.default_rng(1).uniform(0, 0.25, (n, n))
+    b = np.linspace(0.5, 1.5, n)
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.from_numpy(a))
+        lw["b_h"].copy_(torch.from_numpy(b))
+    inits = np.random.default_rng(2).uniform(0, 3, (16, n))
+    fps = find_fixed_points(model, inits, n_modes=2)
+    a32 = lw["w_h"].detach().double().numpy()  # the float32-rounded A the model really uses
+    expected = np.linalg.solve(np.eye(n) - a32, lw["b_h"].detach().double().numpy())
+    assert fps.n_points == 1 and fps.is_converged_p[0]
+    np.testing.assert_allclose(fps.xstar_pxn[0], expected, atol=1e-12)
+    lam = np.linalg.eigvals(a32)
+    np.testing.assert_allclose(np.abs(fps.eigvals_pxn[0]), np.sort(np.abs(lam))[::-1], atol=1e-12)
+    top = fps.eigvals_pxn[0, 0].real  # Perron root of a positive matrix: real, simple
+    r, l = fps.right_vecs_pxnxm[0, :, 0], fps.left_vecs_pxnxm[0, :, 0]
+    np.testing.assert_allclose(a32 @ r, top * r, atol=1e-12)
+    np.testing.assert_allclose(l @ a32, top * l, atol=1e-12)
+    assert abs(l @ r - 1) < 1e-10 and abs(np.linalg.norm(r) - 1) < 1e-12
+    np.testing.assert_allclose(fps.tau_pxm[0, 0], -1 / np.log(abs(top)), rtol=1e-12)
+
+
+def test_line_attractor_points_lie_on_the_line():
+    """h' = relu(diag(1, 0.5) h + (0, c)): every (s, 2c), s >= 0, is fixed; eigenvalue 1 along e1."""
+    model, lw = blank("relu", units=2)
+    c = 0.4
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.tensor([[1.0, 0.0], [0.0, 0.5]]))
+        lw["b_h"].copy_(torch.tensor([0.0, c]))
+    inits = np.random.default_rng(3).uniform(0, 2, (40, 2))
+    fps = find_fixed_points(model, inits)
+    assert fps.frac_converged == 1.0
+    np.testing.assert_allclose(fps.xstar_pxn[:, 1], 2 * c, atol=1e-8)
+    assert fps.n_points > 10  # a continuum: the inits land at different places along the line
+    assert np.ptp(fps.xstar_pxn[:, 0]) > 1.0
+    np.testing.assert_allclose(np.abs(fps.eigvals_pxn), np.tile([1.0, 0.5], (fps.n_points, 1)), atol=1e-7)
+    assert not fps.is_stable_p.any() and np.isinf(fps.tau_pxm[:, 0]).all()
+    np.testing.assert_allclose(np.abs(fps.right_vecs_pxnxm[:, :, 0]), np.tile([1.0, 0.0], (fps.n_points, 1)),
+                               atol=1e-7)
+
+
+def test_slow_point_is_flagged_not_dropped():
+    """tanh(2h + b) - h just misses zero near h = 0.708 (a saddle-node ghost): q has a local minimum
+    of about eps^2 / 2 there, next to a true fixed point at h = -0.987."""
+    model, lw = blank("tanh", units=2)
+    eps = 1e-3
+    with torch.no_grad():
+        lw["w_h"][0, 0] = 2.0
+        lw["b_h"][0] = -0.53284 - 2 * eps
+    inits = np.stack([np.linspace(-0.9, 0.9, 19), np.zeros(19)], 1)
+    fps = find_fixed_points(model, inits, q_slow=1e-6)
+    assert fps.n_points == 2
+    true, ghost = fps.xstar_pxn
+    assert fps.is_converged_p.tolist() == [True, False] and fps.is_slow_p.tolist() == [False, True]
+    assert abs(true[0] + 0.9868) < 1e-3 and abs(ghost[0] - 0.708) < 1e-2
+    assert 1e-7 < fps.qstar_p[1] < 1e-6
+    assert fps.counts_p.sum() == 19 and fps.frac_converged == fps.counts_p[0] / 19 < 1
+
+
+def test_points_pressed_against_the_box_are_spurious():
+    """A GRU whose candidate saturates at tanh(50) == 1.0: 'fixed' at the box face, not inside."""
+    model, lw = blank("gru", units=3)
+    with torch.no_grad():
+        lw["b_x"][6:] = 50.0
+    fps = find_fixed_points(model, np.zeros((5, 3)))
+    assert fps.n_spurious == 5 and fps.frac_converged == 0.0
+    assert not fps.is_converged_p.any() and not fps.is_in_box_p.any() and not fps.is_slow_p.any()
+    assert np.abs(fps.xstar_pxn).max() <= fpmod.BOX_EDGE
+
+
+def test_deduplicate_merges_copies_and_keeps_distinct_points():
+    rng = np.random.default_rng(4)
+    centers = rng.standard_normal((3, 8))
+    pts = np.repeat(centers, 10, axis=0) + 1e-7 * rng.standard_normal((30, 8))
+    q = rng.uniform(1e-20, 1e-12, 30)
+    q[13] = 1e-30
+    perm = rng.permutation(30)
+    reps, labels = deduplicate(pts[perm], q[perm], tol=1e-5)
+    assert len(reps) == 3 and np.bincount(labels).tolist() == [10, 10, 10]
+    true_cluster = np.repeat(np.arange(3), 10)[perm]
+    for k in range(3):  # each found cluster is exactly one true cluster
+        assert len(set(true_cluster[labels == k])) == 1
+        members = np.flatnonzero(labels == k)
+        assert reps[k] == members[np.argmin(q[perm][members])]
+    assert perm[reps].tolist().count(13) == 1  # the smallest-q copy represents its cluster
+    # single linkage chains: a-b and b-c closer than tol join a and c (1.6 tol apart)
+    chain = np.array([[0.0, 0], [0.8, 0], [1.6, 0], [5.0, 0]])
+    reps, labels = deduplicate(chain, np.zeros(4), tol=1.0)
+    assert labels.tolist() == [0, 0, 0, 1] and len(reps) == 2
+    assert deduplicate(np.zeros((0, 3)), np.zeros(0), 1.0)[0].shape == (0,)
+
+
+def test_lstm_with_state_size_256_runs_batched():
+    """LSTM-128 has n = 256, where torch 2.13's batched LU breaks; the solver must cope."""
+    model = build_model(ModelConfig(cell="lstm", units=128, embed_dim=4, vocab_size=10), seed=0)
+    with torch.no_grad():
+        model._live_weights()["w_h"].mul_(2.0)  # non-trivial dynamics
+    rng = np.random.default_rng(5)
+    inits = np.concatenate([rng.uniform(-0.9, 0.9, (6, 128)), rng.uniform(-2, 2, (6, 128))], 1)
+    fps = find_fixed_points(model, inits, warm_steps=3, n_modes=2)
+    assert fps.n_iters_p.max() >= 1  # the Newton path (single-matrix LU at n = 256) really ran
+    assert fps.n_inits == 6 and fps.frac_converged == 1.0
+    assert fps.xstar_pxn.shape[1] == 256 and fps.eigvals_pxn.shape[1] == 256
+    assert fps.right_vecs_pxnxm.shape == (fps.n_points, 256, 2)
+    w = model.weights(torch.float64)
+    x = torch.from_numpy(fps.xstar_pxn)
+    resid = model.step(x, torch.zeros(fps.n_points, 4, dtype=torch.float64), w) - x
+    assert resid.abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("n", [128, 256])
+@pytest.mark.parametrize("failure", ["raises", "garbage"])
+def test_newton_solve_is_correct_and_survives_a_failing_batched_lu(n, failure, monkeypatch):
+    gen = torch.Generator().manual_seed(n)
+    g = torch.eye(n, dtype=torch.float64) - 0.3 * torch.randn(5, n, n, generator=gen, dtype=torch.float64) / n ** 0.5
+    r = torch.randn(5, n, generator=gen, dtype=torch.float64)
+    expected = np.linalg.solve(g.numpy(), r.numpy()[..., None])[..., 0]
+    np.testing.assert_allclose(fpmod._solve_newton(g, r).numpy(), expected, atol=1e-10)
+    real = torch.linalg.lu_factor_ex
+
+    def buggy(a, **kw):  # what torch 2.13 does for batched input in some thread states
+        if a.dim() == 3 and a.shape[0] > 1:
+            if failure == "raises":
+                raise RuntimeError("Pivots given to lu_solve must all be greater or equal to 1.")
+            lu, piv, info = real(a, **kw)
+            return lu, torch.ones_like(piv), info  # wrong pivots, no error
+        return real(a, **kw)
+
+    monkeypatch.setattr(torch.linalg, "lu_factor_ex", buggy)
+    fac = fpmod._Factored(g)
+    np.testing.assert_allclose(fac.solve(r).numpy(), expected, atol=1e-10)
+    np.testing.assert_allclose(fac.solve(2 * r[1:3], torch.tensor([1, 2])).numpy(), 2 * expected[1:3], atol=1e-10)
+    singular = g.clone()
+    singular[2] = 0.0
+    assert torch.isnan(fpmod._solve_newton(singular, r)[2]).all()
+
+
+def test_round_trip_through_npz(tmp_path):
+    model, lw = blank("tanh", units=3)
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.eye(3) * 1.5)
+    inits = np.random.default_rng(6).uniform(-1, 1, (12, 3))
+    events = []
+    fps = find_fixed_points(model, inits, on_progress=events.append)
+    assert events and events[0]["stage"] == "fixed_points"
+    # decoupled units with h = tanh(1.5 h): each coordinate of a fixed point is 0 or +-a
+    a = 0.8585596366
+    assert fps.frac_converged == 1.0 and fps.n_points >= 2
+    np.testing.assert_allclose(np.min(np.abs(np.abs(fps.xstar_pxn)[..., None] - [0.0, a]), -1), 0, atol=1e-9)
+    path = tmp_path / "fp.npz"
+    np.savez(path, **fps.to_arrays(), other=np.arange(3))
+    with np.load(path, allow_pickle=False) as data:
+        back = FixedPoints.from_arrays(data)
+    for name in ("xstar_pxn", "qstar_p", "counts_p", "is_converged_p", "is_slow_p", "is_stable_p",
+                 "eigvals_pxn", "tau_pxm", "right_vecs_pxnxm", "left_vecs_pxnxm", "x_e", "n_iters_p"):
+        a, b = getattr(fps, name), getattr(back, name)
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    assert back.eigvals_pxn.dtype == np.complex128 and back.xstar_pxn.dtype == np.float64
+    for name in ("n_inits", "frac_converged", "median_q_all", "wall_time_s", "n_spurious", "tol_q"):
+        assert getattr(back, name) == getattr(fps, name) and type(getattr(back, name)) is type(getattr(fps, name))
+    assert all(v.dtype != object for v in fps.to_arrays("x_").values())
+
+
+def test_eigen_summary_sorted_and_adam_baseline_reduces_q():
+    jac = np.array([[[0.2, 0.0, 0.0], [0.0, -0.9, 0.0], [0.0, 0.0, 0.5]]])
+    vals, tau, right, left = eigen_summary(jac, n_modes=2)
+    np.testing.assert_allclose(vals[0], [-0.9, 0.5, 0.2])
+    np.testing.assert_allclose(tau[0], [1 / abs(np.log(0.9)), 1 / abs(np.log(0.5))])
+    np.testing.assert_allclose(np.abs(right[0]), [[0, 0], [1, 0], [0, 1]])
+    model, lw = blank("tanh", units=3)
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.eye(3) * 0.5)
+        lw["b_h"].fill_(0.2)
+    inits = np.random.default_rng(7).uniform(-1, 1, (8, 3))
+    res = adam_baseline(model, inits, lr=0.1, max_iters=100)
+    start_q = 0.5 * ((np.tanh(0.5 * inits + 0.2) - inits) ** 2).sum(1)
+    assert res.n_iters <= 100 and np.median(res.q_b) < 1e-2 * np.median(start_q)
+
+
+def test_empty_and_single_inits_and_torch_inputs():
+    model = build_model(ModelConfig(cell="lstm", units=3, embed_dim=2, vocab_size=10), seed=0)
+    empty = find_fixed_points(model, np.zeros((0, 6)))
+    assert empty.n_points == 0 and empty.n_inits == 0 and empty.eigvals_pxn.shape == (0, 6)
+    assert FixedPoints.from_arrays(empty.to_arrays()).tau_pxm.shape == (0, 3)
+    x_e = model.embed(torch.tensor([4]))[0]  # a tensor that requires grad is fine
+    one = find_fixed_points(model, torch.zeros(1, 6), x_e)
+    assert one.n_points == 1 and one.frac_converged == 1.0
+    np.testing.assert_allclose(one.x_e, x_e.detach().numpy(), rtol=1e-6)
