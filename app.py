@@ -9,6 +9,7 @@ import argparse
 import logging
 
 import dash
+import torch
 from dash import Dash, dcc, html
 
 from core import store
@@ -33,6 +34,8 @@ def _navbar() -> html.Header:
 
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or Settings.from_env()
+    # requests run one short forward pass each; one thread per worker avoids OpenMP contention
+    torch.set_num_threads(1)
     removed = store.cleanup_temp(settings.store)
     if removed:
         log.info("removed leftover temp folders: %s", removed)

@@ -58,7 +58,8 @@ def get_model(cell: str, units: int, args, data):
         bundle = store.load(run_id)
         cfg = bundle.config
         if (cfg.model.cell, cfg.model.units, cfg.task.name, cfg.task.num_classes) == (cell, units, "categorical", 3):
-            return bundle.model, f"bundle {run_id} (test accuracy {bundle.metrics.get('test_accuracy', float('nan')):.3f})"
+            acc = bundle.metrics.get("test_accuracy", float("nan"))
+            return bundle.model, f"bundle {run_id} (test accuracy {acc:.3f})"
     run = RunConfig(run_id=f"bench-{cell}{units}",
                     model=ModelConfig(cell=cell, units=units, vocab_size=len(data.vocab), num_classes=3),
                     task=TaskConfig("categorical", 3), train=TrainConfig(steps=args.train_steps, seed=args.seed))
@@ -74,7 +75,8 @@ def get_model(cell: str, units: int, args, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     acc = trained.metrics["test_accuracy"]
     torch.save({"state": trained.model.state_dict(), "test_accuracy": acc}, path)
-    return trained.model, f"trained {args.train_steps} steps in {time.perf_counter() - start:.0f} s (test accuracy {acc:.3f})"
+    wall = time.perf_counter() - start
+    return trained.model, f"trained {args.train_steps} steps in {wall:.0f} s (test accuracy {acc:.3f})"
 
 
 def sample_inits(model, data, count: int, seed: int):

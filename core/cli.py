@@ -77,7 +77,12 @@ def cmd_train(args) -> int:
 
 
 def cmd_analyze(args) -> int:
+    import torch
+
     from core.analysis import analyze_bundle
+
+    # one thread: the solver's many small ops lose far more to OpenMP overhead than they gain
+    torch.set_num_threads(1)
 
     bundle = store.load(args.run_id)
     bar, on_progress = _progress_bar(100, f"analyze {bundle.run_id}")

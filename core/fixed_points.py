@@ -305,11 +305,14 @@ def find_fixed_points(model, inits_bxn: np.ndarray, x_e: np.ndarray | None = Non
     ``warm_steps`` forward steps precede the search (default 5; 200 for LSTM). A point that stalls
     far from any fixed point (q >= ``q_slow`` and LM gives up, or q fails to halve in 4 iterations)
     is restarted after max(warm_steps, 50) more forward steps, at most ``max_restarts`` times; below
-    ``q_slow`` only LM's give-up stops it, and it is kept where it is, as a slow point. ``dedup_rtol`` is relative to the state scale (median norm
-    of the final points, at least 1e-3). ``max_step`` caps each step's 2-norm (times the
-    per-coordinate state scale when that exceeds 1). ``jac_dtype``: Jacobian and Newton solve
-    precision inside the loop (inexact Newton); iterate, residual, q, LM, polish and eigenvalues
-    are always float64. ``chord_steps`` extra steps per iteration reuse the Newton LU factors.
+    ``q_slow`` only LM's give-up stops it, and it is kept where it is, as a slow point.
+    ``dedup_rtol`` is relative to the state scale (median norm of the final points, at least
+    1e-3). ``max_step`` caps each step's 2-norm (times the per-coordinate state scale when that
+    exceeds 1). ``jac_dtype``: precision of the Jacobian, the Newton/LM solves and the forward
+    warm-up steps inside the loop (inexact Newton; every step is accepted on the float64 q); the
+    iterate, residual, q, polish and eigendecomposition are always float64. ``chord_steps`` extra
+    steps per iteration reuse the Newton LU factors. ``noise`` adds Gaussian noise of that standard
+    deviation to the inits (seeded by ``seed``). ``on_progress`` receives one dict per iteration.
     """
     start = time.perf_counter()
     w = model.weights(torch.float64)

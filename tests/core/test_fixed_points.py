@@ -133,6 +133,25 @@ def test_points_pressed_against_the_box_are_spurious():
     assert np.abs(fps.xstar_pxn).max() <= fpmod.BOX_EDGE
 
 
+def test_copies_of_an_ill_conditioned_point_merge_after_polishing():
+    """Eigenvalue 0.99999: the float32 Newton solve leaves copies ~1e-3 apart along the slow
+    direction at q < 1e-10, more than the dedup tolerance; the float64 polish must merge them."""
+    model, lw = blank("relu", units=2)
+    v, u = np.array([1.0, 1.0]) / np.sqrt(2), np.array([1.0, -1.0]) / np.sqrt(2)
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.from_numpy(0.99999 * np.outer(v, v) + 0.5 * np.outer(u, u)))
+        a32 = lw["w_h"].detach().double().numpy()
+        lw["b_h"].copy_(torch.from_numpy((np.eye(2) - a32) @ np.array([0.5, 0.7])))
+    h_star = np.linalg.solve(np.eye(2) - a32, lw["b_h"].detach().double().numpy())
+    inits = h_star + np.outer([0.3, 0.6, 0.9, 1.2], v)
+    unpolished = find_fixed_points(model, inits, warm_steps=0, polish_q=np.inf)  # polishing off
+    assert unpolished.n_points == 4 and unpolished.frac_converged == 1.0
+    assert np.ptp(unpolished.xstar_pxn @ v) > 1e-4
+    fps = find_fixed_points(model, inits, warm_steps=0)
+    assert fps.n_points == 1 and fps.counts_p.tolist() == [4]
+    np.testing.assert_allclose(fps.xstar_pxn[0], h_star, atol=1e-9)
+
+
 def test_deduplicate_merges_copies_and_keeps_distinct_points():
     rng = np.random.default_rng(4)
     centers = rng.standard_normal((3, 8))
