@@ -28,7 +28,7 @@ BUDGET_S = 60.0
 def synthetic_within_budget(steps: int) -> None:
     base = PRESETS["gru-cat3"]
     config = dataclasses.replace(base, run_id="bench-cat3",
-                                 train=dataclasses.replace(base.train, steps=steps, patience=10**6))
+                                 train=dataclasses.replace(base.train, steps=steps, patience=10_000))
     data = load_task(config.task)
     config = resolve_vocab_size(config, data)
     reached = {}

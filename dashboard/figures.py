@@ -115,8 +115,10 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
                                                           bgcolor="rgba(255,255,255,0.7)"))
     if three_d:
         axis = dict(showbackground=True, backgroundcolor="#F7F8FA", gridcolor="#DDD", zeroline=False)
+        # camera pulled back a little so the axis titles stay inside the frame on a projector
         fig.update_layout(scene=dict(xaxis=dict(title=titles[0], **axis), yaxis=dict(title=titles[1], **axis),
-                                     zaxis=dict(title=titles[2], **axis), aspectmode="data", uirevision=uirevision))
+                                     zaxis=dict(title=titles[2], **axis), aspectmode="data", uirevision=uirevision,
+                                     camera=dict(eye=dict(x=1.35, y=1.35, z=0.8))))
     else:
         fig.update_layout(xaxis=dict(title=titles[0], gridcolor="#EEE", zeroline=False),
                           yaxis=dict(title=titles[1], gridcolor="#EEE", zeroline=False, scaleanchor="x"),
