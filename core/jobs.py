@@ -130,7 +130,7 @@ class JobRegistry:
         """Take a run slot if one is free and this job is first in the queue."""
         with self._lock():
             jobs = self.list()
-            running = [j for j in jobs if j.state == "running" and _alive(j.pid)]
+            running = [j for j in jobs if j.state == "running" and store.pid_alive(j.pid)]
             waiting = [j.job_id for j in jobs if j.state == "queued"]
             if len(running) >= self.max_running or not waiting or waiting[0] != job_id:
                 return False
@@ -142,7 +142,7 @@ class JobRegistry:
     def reap(self) -> None:
         """Mark jobs whose process died (SIGKILL, reboot) as failed, so they do not hold a slot."""
         for job in self.list():
-            if job.state == "running" and not _alive(job.pid):
+            if job.state == "running" and not store.pid_alive(job.pid):
                 self.update(job.job_id, state="failed", stage="failed", finished=time.time(),
                             message="The job's process stopped unexpectedly; nothing was saved.")
 
@@ -155,18 +155,6 @@ class JobRegistry:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def estimate_seconds(config: RunConfig) -> float:

@@ -28,7 +28,7 @@ from core.text import Vocab, VocabError, tokenize
 __all__ = [
     "BundleError", "Bundle", "BundleSummary", "Trajectory", "MAX_TOKENS", "check_run_id",
     "bundle_path", "save_bundle", "load", "load_path", "list_bundles", "cleanup_temp", "file_sha256",
-    "atomic_replace_dir", "new_temp_dir", "delete_bundle",
+    "atomic_replace_dir", "new_temp_dir", "delete_bundle", "pid_alive",
 ]
 
 RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -340,8 +340,13 @@ def _writer_alive(name: str) -> bool:
         pid = int(parts[-2])
     except (ValueError, IndexError):
         return False
-    if pid == os.getpid():
-        return True
+    return pid == os.getpid() or pid_alive(pid)
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists (a writer or a job that may still finish)."""
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -26,7 +26,8 @@ RUN_ID_RE = re.compile(r"[a-z0-9_-]{1,64}")
 def suggest_run_id(values: dict) -> str:
     task = values.get("task") or "run"
     classes = FIXED_CLASSES.get(task, values.get("classes") or "")
-    return f"{values.get('cell') or 'rnn'}{values.get('units') or ''}-{task}{classes}-s{values.get('seed') or 0}"
+    name = f"{values.get('cell') or 'rnn'}{values.get('units') or ''}-{task}{classes}-s{values.get('seed') or 0}"
+    return re.sub(r"[^a-z0-9_-]+", "-", str(name).lower())[:64]  # odd field values never make an invalid name
 
 
 def _number(name: str, value, errors: dict, integer: bool = True):
@@ -58,11 +59,13 @@ def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
     cell = values.get("cell")
     if cell not in CELL_TYPES:
         errors["cell"] = "choose a cell type"
-    numbers = {name: _number(name, values.get(name), errors) for name in ("classes", "units", "embed", "steps", "seed")}
+    # reviews and stars fix their class count, so the Classes field is not read for them
+    numeric = ("units", "embed", "steps", "seed") if task in FIXED_CLASSES else ("classes", "units", "embed", "steps", "seed")
+    numbers = {name: _number(name, values.get(name), errors) for name in numeric}
     lr = _number("lr", values.get("lr"), errors, integer=False)
     if lr is not None and not 1e-5 <= lr <= 0.1:
         errors["lr"] = "must be from 0.00001 to 0.1"
-    classes = FIXED_CLASSES.get(task, numbers["classes"])
+    classes = FIXED_CLASSES.get(task, numbers.get("classes"))
     if task == "ordered" and classes not in (3, 5, None):
         errors["classes"] = "the ordered task has 3 or 5 classes"
     run_id = (values.get("run_id") or "").strip() or suggest_run_id(values)

@@ -6,9 +6,11 @@ from dash import ClientsideFunction, Input, Output, clientside_callback, html
 
 from dashboard import ids
 from dashboard.components.model_picker import default_run_id, model_picker
+from dashboard.cache import ModelUnavailable
 from dashboard.runtime import bundles
 
-__all__ = ["resolve_run_id", "page_frame", "not_computed", "unavailable", "section", "url_sync"]
+__all__ = ["resolve_run_id", "page_frame", "not_computed", "unavailable", "section", "url_sync", "load_analyzed",
+           "default_example"]
 
 
 def resolve_run_id(model) -> str | None:
@@ -39,6 +41,27 @@ def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, t
         html.Span(id=f"{path.strip('/')}-url-sync", hidden=True),
         html.Div(body, id=f"{path.strip('/')}-body", className="page-body"),
     ])
+
+
+def load_analyzed(run_id, needed: tuple[str, ...], what: str):
+    """(bundle, None) when the model loads and its analysis has every array in ``needed``;
+    otherwise (None, a component saying why: unavailable, or not computed and how to compute it)."""
+    try:
+        bundle = bundles().get(run_id)
+    except ModelUnavailable as err:
+        return None, unavailable(str(err))
+    if any(name not in bundle.analysis for name in needed):
+        return None, not_computed(what, run_id)
+    return bundle, None
+
+
+def default_example(run_id) -> str:
+    """The example text a page starts with for this model (a medium-length one when there are several)."""
+    try:
+        examples = [str(e) for e in bundles().get(run_id).info.get("examples", [])]
+    except ModelUnavailable:
+        return ""
+    return examples[-2] if len(examples) > 1 else (examples[0] if examples else "")
 
 
 def section(title: str, *children, note: str | None = None, class_name: str = "card") -> html.Section:

@@ -11,7 +11,8 @@ from core.summary import model_summary
 from dashboard import figures, figures_analysis as fa
 from dashboard.cache import ModelUnavailable
 from dashboard.components.model_picker import model_picker
-from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
+                                             unavailable, url_sync)
 from dashboard.payload import prediction_sentence
 from dashboard.runtime import bundles, flask_cache, settings
 
@@ -41,7 +42,7 @@ def layout(model=None, model_b=None, text=None, **_query):
     summaries = bundles().summaries()
     run_a = resolve_run_id(model)
     run_b = model_b if any(s.run_id == model_b for s in summaries) else default_partner(summaries, run_a)
-    text = text if isinstance(text, str) else _example(run_a)
+    text = text if isinstance(text, str) else default_example(run_a)
     pickers = [html.Div(className="picker-wrap", children=[html.Label(label, htmlFor=cid, className="field-label"),
                                                            model_picker(summaries, value, component_id=cid)])
                for label, cid, value in (("Model A", MODEL_A, run_a), ("Model B", MODEL_B, run_b))]
@@ -72,14 +73,6 @@ def show_text(text, run_a, run_b, graph_ids):
     except ModelUnavailable:  # a model vanished since the page was drawn; the next pick redraws it
         return [dash.no_update] * len(graph_ids), [dash.no_update] * len(graph_ids)
     return [s[0] for s in sides], [s[1] for s in sides]
-
-
-def _example(run_id) -> str:
-    try:
-        examples = [str(e) for e in bundles().get(run_id).info.get("examples", [])]
-    except ModelUnavailable:
-        return ""
-    return examples[-2] if len(examples) > 1 else (examples[0] if examples else "")
 
 
 def _trajectory(bundle, text):

@@ -7,9 +7,8 @@ from dash import Input, Output, callback, dcc, html
 
 from core.words import favoured_class_of, frequent_words
 from dashboard import figures_analysis as fa, ids
-from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
-from dashboard.runtime import bundles
+from dashboard.components.page_shell import (load_analyzed, page_frame, resolve_run_id, section,
+                                             url_sync)
 
 dash.register_page(__name__, path="/decomposition", name="Decomposition", title="attractorscope · Decomposition",
                    order=5)
@@ -46,13 +45,10 @@ def show_model(run_id, pick):
 
 
 def _body(run_id, pick):
-    try:
-        bundle = bundles().get(run_id)
-    except ModelUnavailable as err:
-        return unavailable(str(err))
+    bundle, problem = load_analyzed(run_id, NEEDED, "The temporal / input decomposition")
+    if problem is not None:
+        return problem
     a = bundle.analysis
-    if any(name not in a for name in NEEDED):
-        return not_computed("The temporal / input decomposition", run_id)
     return decomposition_sections(a, bundle.vocab.itos, bundle.class_names, bool(bundle.info.get("ordered")), pick)
 
 

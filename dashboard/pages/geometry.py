@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dash
-import numpy as np
 from dash import Input, Output, callback, dcc, html
 
 from core.geometry import count_plane

@@ -8,7 +8,8 @@ from dash import Input, Output, callback, dcc, html
 from core.linearize import PAPER_ERROR, linearize_text
 from dashboard import figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
+                                             unavailable, url_sync)
 from dashboard.runtime import bundles
 
 dash.register_page(__name__, path="/linearization", name="Linearization", title="attractorscope · Linearization",
@@ -27,7 +28,7 @@ INTRO = ("Near a fixed point h*, one step of the network is almost a linear map:
 
 def layout(model=None, text=None, **_query):
     run_id = resolve_run_id(model)
-    text = text if isinstance(text, str) else _example(run_id)
+    text = text if isinstance(text, str) else default_example(run_id)
     box = html.Div(className="text-wrap", children=[
         html.Label("Text", htmlFor=TEXT, className="field-label"),
         dcc.Textarea(id=TEXT, value=text, className="page-text", spellCheck=False, maxLength=20_000,
@@ -43,14 +44,6 @@ url_sync(PATH, Input(TEXT, "value"))
           prevent_initial_call=True)
 def show_text(run_id, text):
     return _body(run_id, text)
-
-
-def _example(run_id) -> str:
-    try:
-        examples = [str(e) for e in bundles().get(run_id).info.get("examples", [])]
-    except ModelUnavailable:
-        return ""
-    return examples[-2] if len(examples) > 1 else (examples[0] if examples else "")
 
 
 def _body(run_id, text):

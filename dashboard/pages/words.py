@@ -10,7 +10,8 @@ from dash import Input, Output, callback, dcc, html
 from core.words import deflection_log_odds_correlation, favoured_class, readout_contrast
 from dashboard import figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.components.page_shell import (load_analyzed, page_frame, resolve_run_id, section,
+                                             url_sync)
 from dashboard.runtime import bundles
 
 dash.register_page(__name__, path="/words", name="Words", title="attractorscope · Words", order=3)
@@ -69,13 +70,10 @@ def _default_query(run_id) -> str:
 
 
 def _body(run_id, query):
-    try:
-        bundle = bundles().get(run_id)
-    except ModelUnavailable as err:
-        return unavailable(str(err))
+    bundle, problem = load_analyzed(run_id, NEEDED, "Word deflections")
+    if problem is not None:
+        return problem
     a = bundle.analysis
-    if any(name not in a for name in NEEDED):
-        return not_computed("Word deflections", run_id)
     return word_sections(a, [bundle.vocab.itos[int(i)] for i in a["word_ids_w"]], bundle.class_names,
                          bool(bundle.info.get("ordered")), query)
 
