@@ -8,7 +8,6 @@ Nothing here is hard-coded: every number is read from analysis.npz or computed b
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import sys
 import tempfile
