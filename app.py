@@ -81,9 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloader (never in production)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(Settings(**{**defaults.__dict__, "host": args.host, "port": args.port, "debug": args.debug}))
+    app = create_app(Settings(**{**defaults.__dict__, "host": args.host, "port": args.port,
+                                          "debug": args.debug or defaults.debug}))
     print(f"attractorscope: open http://{args.host}:{args.port} in your browser (Ctrl+C to stop)")
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    app.run(host=args.host, port=args.port, debug=args.debug or defaults.debug)
 
 
 def __getattr__(name: str):

@@ -166,3 +166,87 @@ def page(browser, live_server):
         tail = "\n".join(_SERVER_LOG[-1].read_text().splitlines()[-30:]) if _SERVER_LOG else ""
         pytest.fail("browser reported errors:\n" + "\n".join(errors) + "\n--- server log tail ---\n" + tail)
     assert not dialogs, f"the page opened dialogs (alert/confirm/prompt): {dialogs}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The real bundled store (tests/e2e/test_pages.py): `python app.py` over a temp COPY of the repo's models_store,
+# and one shared browser tab that every page test navigates in (a fresh context per test would cost a second each).
+
+REAL_STORE = REPO / "models_store"
+
+
+def real_run_ids() -> list[str]:
+    """The analyzed bundles shipped in the repo's models_store (empty when it holds none)."""
+    return sorted(p.parent.name for p in REAL_STORE.glob("*/analysis.npz") if not p.parent.name.startswith("."))
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory) -> Path:
+    """A temp copy of the repo's models_store: the server may write jobs and caches there, never in the repo."""
+    if not real_run_ids():
+        pytest.skip(f"no analyzed bundles in {REAL_STORE}; build them with `python -m core bundle-all`")
+    root = tmp_path_factory.mktemp("real") / "models_store"
+    shutil.copytree(REAL_STORE, root, ignore=shutil.ignore_patterns(".*"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_server(real_store, tmp_path_factory):
+    """(base URL, log path) of `python app.py --port <free>` serving the copy of the bundled store."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("real_server") / "server.log"
+    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(real_store),
+           "ATTRACTORSCOPE_CACHE_DIR": str(real_store.parent / "cache"),
+           "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("ATTRACTORSCOPE_REDIS_URL", None)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http_200(base + "/", proc, log_path)
+        yield base, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def _real_tab(browser, real_server):
+    """One context and one tab for the whole session, recording console errors, page errors, dialogs and 5xx."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    pg.console_errors, pg.dialogs = [], []
+    pg.on("console", lambda msg: pg.console_errors.append(f"console.{msg.type}: {msg.text}")
+          if msg.type == "error" and not _benign(msg.text) else None)
+    pg.on("pageerror", lambda exc: pg.console_errors.append(f"pageerror: {exc}"))
+    pg.on("response", lambda r: pg.console_errors.append(f"HTTP {r.status}: {r.request.method} {r.url}")
+          if r.status >= 500 else None)
+
+    def on_dialog(dialog):
+        pg.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.base_url = real_server[0]
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def real_page(_real_tab, real_server):
+    """The shared tab over the real store, with the `page` fixture's rule: a console error, page error, HTTP 5xx
+    or dialog during the test fails it (the server log's tail is quoted)."""
+    _real_tab.console_errors.clear()
+    _real_tab.dialogs.clear()
+    yield _real_tab
+    errors, dialogs = list(_real_tab.console_errors), list(_real_tab.dialogs)
+    if errors:
+        tail = "\n".join(real_server[1].read_text().splitlines()[-30:])
+        pytest.fail("browser reported errors:\n" + "\n".join(errors) + "\n--- server log tail ---\n" + tail)
+    assert not dialogs, f"the page opened dialogs (alert/confirm/prompt): {dialogs}"
