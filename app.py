@@ -14,7 +14,7 @@ from dash import Dash, dcc, html
 
 from core import store
 from dashboard import ids
-from dashboard.background import make_background_manager
+from dashboard.background import JobLauncher, make_celery
 from dashboard.cache import BundleCache, make_flask_cache
 from dashboard.settings import Settings
 
@@ -39,10 +39,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     removed = store.cleanup_temp(settings.store)
     if removed:
         log.info("removed leftover temp folders: %s", removed)
-    manager, celery_app = make_background_manager(settings)
+    celery_app = make_celery(settings.redis_url) if settings.redis_url else None
     app = Dash(__name__, use_pages=True, pages_folder="dashboard/pages", title="attractorscope",
-               suppress_callback_exceptions=True, update_title=None, background_callback_manager=manager)
+               suppress_callback_exceptions=True, update_title=None)
     app.celery_app = celery_app
+    app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
     app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
     app.server.config["ATTRACTORSCOPE_CACHE"] = make_flask_cache(app.server, settings.redis_url)

@@ -133,6 +133,21 @@ def cmd_bundle_all(args) -> int:
     return 0
 
 
+def cmd_run_job(args) -> int:
+    """Run one queued job from the job registry (the Train page starts this in its own process)."""
+    import os
+
+    import torch
+
+    from core.config import store_dir
+    from core.jobs import JobRegistry, run_job
+
+    torch.set_num_threads(1)
+    status = run_job(args.job_id, JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1"))))
+    print(f"job {args.job_id}: {status.state if status else 'unknown'}")
+    return 0 if status is not None and status.state in ("succeeded", "cancelled") else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="attractorscope command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bundle-all", help="regenerate every bundled pretrained model (train + analyze)")
     p.add_argument("--only", nargs="*", help="run ids to rebuild (default: all)")
     p.set_defaults(func=cmd_bundle_all)
+    p = sub.add_parser("run-job", help="run a queued training job (used by the Train page)")
+    p.add_argument("job_id")
+    p.set_defaults(func=cmd_run_job)
     return parser
 
 

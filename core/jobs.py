@@ -1,7 +1,7 @@
 """Training + analysis jobs with a status registry on disk, shared by every worker that sees the store.
 
-A job is created (queued), run by whichever process picks it up (a Dash background callback
-process or a Celery worker), and reports progress, curves and its outcome into
+A job is created (queued), run by whichever process picks it up (a detached local process
+started by the Train page, or a Celery worker), and reports progress, curves and its outcome into
 ``<store>/.jobs/<job_id>.json``. A browser that reloads finds the job again by reading that
 folder. Cancellation is a flag the training loop checks every step; the bundle is built in a
 temp folder and renamed into the store only when training and analysis both finished, so a
@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import time
 import uuid
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ class JobStatus:
     curve: list = field(default_factory=list)  # [{step, train_loss, val_accuracy}]
     cancel_requested: bool = False
     pid: int | None = None
+    host: str | None = None         # where it runs: a pid can only be checked on its own machine
 
     @property
     def elapsed_s(self) -> float:
@@ -130,19 +132,20 @@ class JobRegistry:
         """Take a run slot if one is free and this job is first in the queue."""
         with self._lock():
             jobs = self.list()
-            running = [j for j in jobs if j.state == "running" and store.pid_alive(j.pid)]
+            running = [j for j in jobs if j.state == "running" and _alive(j)]
             waiting = [j.job_id for j in jobs if j.state == "queued"]
             if len(running) >= self.max_running or not waiting or waiting[0] != job_id:
                 return False
             status = self.get(job_id)
-            status.state, status.stage, status.started, status.pid = "running", "training", time.time(), os.getpid()
+            status.state, status.stage, status.started = "running", "training", time.time()
+            status.pid, status.host = os.getpid(), socket.gethostname()
             self.save(status)
             return True
 
     def reap(self) -> None:
         """Mark jobs whose process died (SIGKILL, reboot) as failed, so they do not hold a slot."""
         for job in self.list():
-            if job.state == "running" and not store.pid_alive(job.pid):
+            if job.state == "running" and not _alive(job):
                 self.update(job.job_id, state="failed", stage="failed", finished=time.time(),
                             message="The job's process stopped unexpectedly; nothing was saved.")
 
@@ -157,13 +160,21 @@ class JobRegistry:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _alive(job: JobStatus) -> bool:
+    """A running job is dead only if it runs here and its process is gone; other hosts' jobs are trusted."""
+    if job.host not in (None, socket.gethostname()):
+        return True
+    return store.pid_alive(job.pid)
+
+
 def estimate_seconds(config: RunConfig) -> float:
     """A rough duration: training cost ~ steps x batch x length x (gates x units x (units + embed)), plus analysis."""
     gates = {"gru": 3, "lstm": 4, "ugrnn": 2, "tanh": 1, "relu": 1}[config.model.cell]
     m = config.model
     length = {"reviews": 25, "stars": 70}.get(config.task.name, (config.task.min_len + config.task.max_len) / 2)
     flops = 6 * config.train.steps * config.train.batch_size * length * gates * m.units * (m.units + m.embed_dim)
-    return 5.0 + flops / 4e9 + 8.0 + 10.0 * (m.state_size / 128) ** 2
+    per_step_overhead_s = 0.02  # Python, optimizer and kernel launches: dominant for small models
+    return 5.0 + config.train.steps * per_step_overhead_s + flops / 4e9 + 8.0 + 10.0 * (m.state_size / 128) ** 2
 
 
 def run_job(job_id: str, registry: JobRegistry, poll_s: float = 1.0) -> JobStatus:
@@ -213,10 +224,12 @@ TRAIN_SHARE = 0.8  # fraction of the progress bar given to training; the rest is
 
 def _training_reporter(registry: JobRegistry, job_id: str) -> Callable[[dict], None]:
     def report(event: dict) -> None:
-        status = registry.get(job_id)
-        curve = (status.curve if status else [])[-MAX_CURVE_POINTS:] + [
-            {k: event[k] for k in ("step", "train_loss", "val_accuracy", "val_loss") if k in event}]
-        registry.update(job_id, stage="training", progress=TRAIN_SHARE * event["step"] / event["total"], curve=curve)
+        fields = {"stage": "training", "progress": TRAIN_SHARE * event["step"] / event["total"]}
+        if "val_accuracy" in event:  # an evaluation point, not just a progress tick
+            status = registry.get(job_id)
+            fields["curve"] = (status.curve if status else [])[-MAX_CURVE_POINTS:] + [
+                {k: event[k] for k in ("step", "train_loss", "val_accuracy", "val_loss") if k in event}]
+        registry.update(job_id, **fields)
 
     return report
 

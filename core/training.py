@@ -22,6 +22,7 @@ from core.text import Vocab
 __all__ = ["TrainedModel", "TrainingCancelled", "train", "encode_split", "evaluate"]
 
 EVAL_BATCH = 512
+PROGRESS_EVERY = 25  # steps between progress ticks (evaluations also report, with metrics)
 
 
 class TrainingCancelled(Exception):
@@ -119,6 +120,9 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
         optimizer.step()
         running.append(loss.item())
         if step % tc.eval_every and step != tc.steps:
+            if on_progress is not None and step % PROGRESS_EVERY == 0:
+                on_progress({"stage": "training", "step": step, "total": tc.steps,
+                             "elapsed_s": time.perf_counter() - start})
             continue
         val = evaluate(model, val_set, data)
         curve.append({"step": step, "train_loss": float(np.mean(running)), "val_loss": val["loss"],

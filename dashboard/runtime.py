@@ -6,7 +6,7 @@ from flask import current_app
 from dashboard.cache import BundleCache
 from dashboard.settings import Settings
 
-__all__ = ["settings", "bundles", "flask_cache"]
+__all__ = ["settings", "bundles", "flask_cache", "job_launcher"]
 
 
 def settings() -> Settings:
@@ -19,3 +19,7 @@ def bundles() -> BundleCache:
 
 def flask_cache():
     return current_app.config["ATTRACTORSCOPE_CACHE"]
+
+
+def job_launcher():
+    return current_app.config["ATTRACTORSCOPE_JOBS"]

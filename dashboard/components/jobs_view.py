@@ -60,8 +60,10 @@ def loss_figure(job: JobStatus | None) -> go.Figure:
     ])
     fig.update_layout(height=260, margin=dict(l=50, r=50, t=30, b=40), font=dict(FONT, size=12),
                       title=dict(text=f"{job.run_id}" if job else "training curves appear here", font=dict(size=13)),
-                      xaxis=dict(title="step", gridcolor="#EEE"), yaxis=dict(title="loss", gridcolor="#EEE"),
-                      yaxis2=dict(title="val. accuracy", overlaying="y", side="right", range=[0, 1]),
+                      xaxis=dict(title="step", gridcolor="#EEE", tickformat="d"),
+                      yaxis=dict(title="loss", gridcolor="#EEE", rangemode="tozero"),
+                      yaxis2=dict(title="val. accuracy", overlaying="y", side="right", range=[0, 1], dtick=0.25,
+                                  tickformat=".0%", showgrid=False),
                       legend=dict(orientation="h", y=-0.3), plot_bgcolor="white", uirevision="curve")
     return fig
 

@@ -5,9 +5,10 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from core.config import CELL_TYPES
-from core.jobs import estimate_seconds, run_job
+from core.jobs import estimate_seconds
 from dashboard.components.jobs_view import job_cards, loss_figure, user_runs_table
 from dashboard.jobs_service import delete_user_run, job_registry, run_ids
+from dashboard.runtime import job_launcher
 from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
 
 dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8)
@@ -51,7 +52,6 @@ def layout(**_query):
     return html.Div(className="analysis-page", children=[
         html.Div(className="page-head", children=[html.H2("Train a model"), html.P(INTRO, className="intro")]),
         dcc.Store(id="train-job-to-run"),
-        dcc.Store(id="train-job-done"),
         dcc.Interval(id="train-poll", interval=1000),
         html.Div(className="train-grid", children=[
             _form(),
@@ -84,15 +84,8 @@ def start(_clicks, *values):
     if config is None:
         return dash.no_update, errors.get("form", "Please fix the fields marked in red."), *messages
     job = job_registry().create(config)
+    job_launcher().launch(job.job_id)
     return job.job_id, f"Queued {config.run_id}.", *messages
-
-
-@callback(Output("train-job-done", "data"), Input("train-job-to-run", "data"), background=True,
-          prevent_initial_call=True)
-def execute(job_id):
-    """Runs in the background worker (diskcache process or Celery); progress goes to the job registry."""
-    status = run_job(job_id, job_registry())
-    return {"job_id": job_id, "state": status.state if status else "unknown"}
 
 
 @callback(Output("train-jobs", "children"), Output("train-curve", "figure"), Output("train-user-runs", "children"),

@@ -32,7 +32,10 @@ def test_tiny_gru_learns_categorical_task(data):
     assert metrics["test_accuracy"] >= 0.9, metrics
     assert metrics["steps_run"] == 200 and not metrics["stopped_early"]
     assert min(metrics["per_class_accuracy"]) >= 0.85
-    # progress: one event per evaluation, in order, with the fields a progress bar needs
+    # progress: ticks every PROGRESS_EVERY steps, and one event per evaluation with its metrics
+    assert [e["step"] for e in events] == [25, 50, 75, 100, 125, 150, 175, 200]
+    assert all(e["stage"] == "training" and e["total"] == 200 for e in events)
+    events = [e for e in events if "val_accuracy" in e]
     assert [e["step"] for e in events] == [50, 100, 150, 200]
     for event in events:
         assert event["stage"] == "training" and event["total"] == 200
