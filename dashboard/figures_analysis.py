@@ -110,9 +110,12 @@ def readout_arrows_figure(final_xyz_bx3, final_label_b, centre_3, readout_kx3, c
     extent = float(np.percentile(np.abs(final_xyz_bx3[:, :2] - centre_3[:2]), 95)) if len(final_xyz_bx3) else 1.0
     for k, name in enumerate(class_names):
         d = readout_kx3[k, :2] / (np.linalg.norm(readout_kx3[k, :2]) or 1.0) * extent
-        fig.add_annotation(x=centre_3[0] + d[0], y=centre_3[1] + d[1], ax=centre_3[0], ay=centre_3[1], xref="x",
-                           yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=3,
-                           arrowcolor=colors[k], text=name, font=dict(color=colors[k], size=14))
+        tip_x, tip_y = centre_3[0] + d[0], centre_3[1] + d[1]
+        fig.add_annotation(x=tip_x, y=tip_y, ax=centre_3[0], ay=centre_3[1], xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=3, arrowwidth=3, arrowcolor=colors[k], text="")
+        # a plotly arrow's text sits at its tail; the class name belongs at the tip
+        fig.add_annotation(x=tip_x + 0.08 * d[0], y=tip_y + 0.08 * d[1], text=f"<b>{name}</b>", showarrow=False,
+                           font=dict(color=colors[k], size=14))
     _layout(fig, height=380, legend=dict(orientation="h", y=1.12))
     fig.update_xaxes(title="PC1")
     fig.update_yaxes(title="PC2", scaleanchor="x")

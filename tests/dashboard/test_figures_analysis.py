@@ -48,7 +48,9 @@ def test_alignment_q_histogram_and_variance_figures():
 def test_geometry_figures_one_trace_per_class():
     xyz, labels = RNG.normal(size=(30, 3)), np.repeat([0, 1, 2], 10)
     arrows = fa.readout_arrows_figure(xyz, labels, np.zeros(3), RNG.normal(size=(3, 3)), NAMES3)
-    assert [t.name for t in arrows.data] == NAMES3 and len(arrows.layout.annotations) == 3
+    assert [t.name for t in arrows.data] == NAMES3
+    assert [a.text for a in arrows.layout.annotations if a.showarrow] == ["", "", ""]  # one arrow per class
+    assert [a.text for a in arrows.layout.annotations if not a.showarrow] == [f"<b>{n}</b>" for n in NAMES3]
     heat = fa.angle_heatmap(np.full((3, 3), 120.0) - 120 * np.eye(3), NAMES3, 120.0)
     assert heat.data[0].text[0][1] == "120°"
     plane = fa.evidence_plane_figure(xyz[:, :2], labels, NAMES3, "a", "b")
