@@ -84,12 +84,13 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
     slow_tau = fps.tau_pxm[:, 0] if fps.tau_pxm.size else np.zeros(len(fp_xyz))
     hover = np.array(_fixed_point_hover(fps.qstar_p, top_eig, slow_tau))
     for role, mask, symbol, label in (("fp_stable", fps.is_stable_p, "diamond", "stable fixed point"),
-                                      ("fp_unstable", ~fps.is_stable_p, "x", "unstable fixed point")):
+                                      ("fp_unstable", ~fps.is_stable_p, "cross", "unstable fixed point")):
         fig.add_trace(_scatter(three_d, **_coords(fp_xyz[mask], three_d), mode="markers", name=label,
                                marker=dict(size=6 if three_d else 10, symbol=symbol,
                                            color="#222" if role == "fp_stable" else "#B03A2E",
                                            line=dict(width=1, color="white")),
-                               hovertext=hover[mask], hoverinfo="text", customdata=np.flatnonzero(mask)))
+                               hovertext=hover[mask], hoverinfo="text",
+                               customdata=np.flatnonzero(mask).tolist()))  # plain list: clickData reads it
     cloud_extent = float(np.percentile(np.linalg.norm(cloud - cloud.mean(axis=0), axis=1), 95)) if len(cloud) else 1.0
     seg_xyz, seg_text = _readout_segments(analysis["centre_xyz_3"], analysis["readout_pc_kx3"], class_names,
                                           0.9 * cloud_extent)

@@ -14,7 +14,7 @@ def explore_help() -> html.Details:
                 html.B("attractor"), ": the low-dimensional set the network integrates evidence along."]),
         html.P([html.B("PCA"), " squeezes the network's many hidden units into the three directions along which its "
                 "states vary most; each axis label says how much of the variance that direction holds."]),
-        html.P([html.B("Fixed points"), " (◆ stable, ✕ unstable) are states the network would stay in if it read "
+        html.P([html.B("Fixed points"), " (◆ stable, ✚ unstable) are states the network would stay in if it read "
                 "nothing more. Hover one for how slowly it forgets (its slowest time constant τ, in tokens)."]),
         html.P([html.B("Readout directions"), " (dashed) point where each class's score grows: the further the state "
                 "moves along one, the more confident the network is in that class."]),

@@ -60,14 +60,16 @@ def _body(run_id, sort_by):
         return not_computed("Fixed points", run_id)
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
     fig = figures.attractor_figure(analysis, names, ordered, uirevision=f"fp-{run_id}")
-    start = int(np.argmax(fps.counts_p * fps.is_converged_p)) if fps.n_points else None
+    # open on the stable, converged point most initial states reached: the attractor's anchor
+    start = int(np.argmax(fps.counts_p * fps.is_converged_p * (1 + fps.is_stable_p * fps.n_inits))) \
+        if fps.n_points else None
     stats = (f"{fps.n_points} distinct fixed points ({int(fps.is_stable_p.sum())} stable, "
              f"{int(fps.is_slow_p.sum())} slow points) from {fps.n_inits:,} initial states; "
              f"{fps.frac_converged:.1%} reached q < {fps.tol_q:.0e} in {fps.wall_time_s:.2f} s; "
              f"{fps.n_spurious} ended outside the reachable box.")
     return html.Div(className="fp-grid", children=[
         section("Fixed points on the attractor", dcc.Graph(id="fp-graph", figure=fig, className="graph-tall"),
-                note="Click a fixed point (◆ stable, ✕ unstable) to inspect it. " + stats),
+                note="Click a fixed point (◆ stable, ✚ unstable) to inspect it. " + stats),
         html.Div(_detail(run_id, start) if start is not None else "", id="fp-detail"),
         section("How well the solver converged", dcc.Graph(figure=fa.q_histogram(fps.qstar_p, fps.counts_p, fps.tol_q))),
         section("All fixed points", _table(fps, sort_by)),

@@ -21,7 +21,9 @@ MAX_TOKENS = 400
 INTRO = ("Near a fixed point h*, one step of the network is almost a linear map: h_next ≈ h* + J (h − h*) + B x, "
          "with J and B its Jacobians with respect to the state and the word. Maheswaranathan et al. (2019) found that "
          "this linear model misses the true step by only about 10%, so the network's behaviour can be read off J and "
-         "B. Below, the text you type is run through the real network (black) and through the linear system around "
+         "B. With our solver's few, exact fixed points the nearest one is often far from the trajectory, so the "
+         "errors measured here are much larger than the paper's (see the held-out median below); the paper "
+         "linearized around a dense set of slow points along the attractor. Below, the text you type is run through the real network (black) and through the linear system around "
          "one fixed point (orange); the bars show, token by token, how wrong a single linear step is when it starts "
          f"from the true state. Texts are cut at {MAX_TOKENS} tokens on this page.")
 

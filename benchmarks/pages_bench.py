@@ -1,0 +1,183 @@
+"""Page load times (issue 6): navigation -> every graph of the page rendered, per page; prints figures, asserts nothing.
+
+    python benchmarks/pages_bench.py [--model RUN_ID] [--runs 3]
+
+Serves `python app.py` over a temporary copy of models_store (the repo's store is never touched) and opens each
+page in headless Chromium with the largest bundled model (by analysis.npz size) unless --model says otherwise.
+A page counts as loaded when every Plotly graph it renders has drawn (`.main-svg` inside each `.js-plotly-plot`,
+no Dash callback still loading; on Explore also the trajectory of the text), timed in the page from navigation
+start (performance.now()). Each page is loaded once to warm the server, then --runs times in a fresh browser
+context (nothing cached, as a student's first visit) and --runs times by reloading one tab (JS cached, as when
+moving between pages). Target: <= 1.5 s per page. The last column says when the page's layout arrived (same
+tab), so the rest of the time is the browser building and drawing the figures. Headless Chromium draws WebGL
+(the 3D views) in software here, so 3D-heavy pages are slower than on a laptop with a GPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+STORE = ROOT / "models_store"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1600, "height": 1000}
+TARGET_S = 1.5
+# path -> graphs the page always renders (geometry: +2 for synthetic tasks, see expected_graphs)
+PAGES = {"/": 2, "/fixed-points": 5, "/geometry": 3, "/words": 2, "/linearization": 2, "/decomposition": 2,
+         "/compare": 2, "/train": 1, "/models": 0}
+
+# Runs in every document before the app's scripts: records when the page's graphs are all drawn.
+PROBE_JS = """(() => {
+  const spec = %s[location.pathname];
+  if (!spec) return;
+  window.__ready = null;
+  const ready = () => {
+    if (spec.n === 0) return !!document.querySelector(spec.selector);
+    const gs = document.querySelectorAll('.js-plotly-plot');
+    if (gs.length < spec.n) return false;
+    for (const g of gs) { if (!g.querySelector('.main-svg') || !g._fullLayout) return false; }
+    if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+    if (spec.trajectory) {
+      const g = document.querySelector('#trajectory-graph .js-plotly-plot'), m = g && g.layout && g.layout.meta;
+      if (!m || m.trajectory === undefined || !g.data[m.trajectory].x || !g.data[m.trajectory].x.length) return false;
+    }
+    return true;
+  };
+  const check = () => { if (window.__ready === null && ready()) { window.__ready = performance.now(); } };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true,
+                                                 attributeFilter: ['data-dash-is-loading']});
+  const tick = () => { check(); if (window.__ready === null) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+})();"""
+
+LAYOUT_RESPONSE_JS = """() => { const r = performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('_dash-update-component')).map(e => e.responseEnd);
+  return r.length ? Math.min(...r) : null; }"""
+
+
+def largest_model() -> str:
+    sizes = {p.parent.name: p.stat().st_size for p in STORE.glob("*/analysis.npz")}
+    return max(sizes, key=sizes.get)
+
+
+def expected_graphs(store: Path, run_id: str, path: str) -> int:
+    n = PAGES[path]
+    if path == "/geometry":
+        with np.load(store / run_id / "analysis.npz", allow_pickle=False) as a:
+            n += 2 * ("final_counts_bxk" in a.files)
+    return n
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"app.py exited with {server.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+def load_once(page, url: str) -> tuple[float, float | None]:
+    """(seconds from navigation start to every graph drawn, seconds until the first callback answered: the
+    page's layout from Dash Pages' router; the rest is the browser drawing it)."""
+    page.goto(url)
+    page.wait_for_function("() => window.__ready !== null && window.__ready !== undefined", timeout=60_000)
+    return page.evaluate("() => window.__ready") / 1000, (page.evaluate(LAYOUT_RESPONSE_JS) or 0) / 1000 or None
+
+
+def bench(model: str | None, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    run_id = model or largest_model()
+    with tempfile.TemporaryDirectory(prefix="pages_bench_") as tmp:
+        store = Path(tmp) / "models_store"
+        shutil.copytree(STORE, store, ignore=shutil.ignore_patterns(".*"))
+        spec = {path: {"n": expected_graphs(store, run_id, path), "trajectory": path == "/",
+                       "selector": "#models-table tbody tr"} for path in PAGES}
+        port = _free_port()
+        env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "ATTRACTORSCOPE_CACHE_DIR": str(Path(tmp) / "cache"),
+               "OMP_NUM_THREADS": "1"}
+        env.pop("ATTRACTORSCOPE_REDIS_URL", None)
+        server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for(base + "/models", server)
+            size_mb = (store / run_id / "analysis.npz").stat().st_size / 1e6
+            print(f"pages_bench: {run_id} (analysis.npz {size_mb:.1f} MB), headless Chromium "
+                  f"{VIEWPORT['width']}x{VIEWPORT['height']}, 1 warm-up + {runs} loads per page and way; "
+                  f"target <= {TARGET_S:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            print(f"{'page':<16}{'graphs':>7}  {'fresh context: median [loads]':<34}{'same tab: median [loads]':<32}"
+                  f"{'same tab: layout in':>20}")
+            with sync_playwright() as p:
+                chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                probe = PROBE_JS % json.dumps(spec)
+                tab_context = chromium.new_context(viewport=VIEWPORT)
+                tab_context.add_init_script(probe)
+                tab = tab_context.new_page()
+                rows = []
+                for path in PAGES:
+                    url = f"{base}{path}?{urllib.parse.urlencode({'model': run_id})}"
+                    load_once(tab, url)  # warm-up: the server loads and caches what the page needs
+                    fresh = []
+                    for _ in range(runs):
+                        context = chromium.new_context(viewport=VIEWPORT)
+                        context.add_init_script(probe)
+                        fresh.append(load_once(context.new_page(), url)[0])
+                        context.close()
+                    same = [load_once(tab, url) for _ in range(runs)]
+                    ready = [r for r, _ in same]
+                    answered = [a for _, a in same if a is not None]
+                    rows.append((path, statistics.median(fresh), statistics.median(ready)))
+                    print(f"{path:<16}{spec[path]['n']:>7}  "
+                          f"{statistics.median(fresh):5.2f} s {_fmt(fresh):<26}"
+                          f"{statistics.median(ready):5.2f} s {_fmt(ready):<24}"
+                          f"{(f'{statistics.median(answered):.2f} s' if answered else '–'):>20}")
+                chromium.close()
+            for label, column in (("fresh context", 1), ("same tab", 2)):
+                over = [row[0] for row in rows if row[column] > TARGET_S]
+                print(f"pages over {TARGET_S:.1f} s ({label} median): {', '.join(over) if over else 'none'}")
+            print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def _fmt(values: list[float]) -> str:
+    return "[" + " ".join(f"{v:.2f}" for v in values) + "]"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="run id (default: the bundle with the largest analysis.npz)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    bench(args.model, args.runs)
