@@ -8,7 +8,7 @@ from core.jobs import JobRegistry, JobStatus
 from dashboard.figures import FONT
 from dashboard.runtime import bundles
 
-__all__ = ["job_cards", "loss_figure", "user_runs_table"]
+__all__ = ["job_cards", "loss_figure", "user_runs_table", "runs_signature"]
 
 STATE_LABELS = {"queued": "waiting", "running": "running", "succeeded": "done", "failed": "failed",
                 "cancelled": "cancelled"}
@@ -66,6 +66,11 @@ def loss_figure(job: JobStatus | None) -> go.Figure:
                                   tickformat=".0%", showgrid=False),
                       legend=dict(orientation="h", y=-0.3), plot_bgcolor="white", uirevision="curve")
     return fig
+
+
+def runs_signature() -> list:
+    """What the runs table shows, to redraw it only when that changes."""
+    return [[s.run_id, s.ok, s.has_analysis] for s in bundles().summaries() if not s.bundled]
 
 
 def user_runs_table() -> html.Div:

@@ -6,7 +6,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from core.config import CELL_TYPES
 from core.jobs import estimate_seconds
-from dashboard.components.jobs_view import job_cards, loss_figure, user_runs_table
+from dashboard.components.jobs_view import job_cards, loss_figure, runs_signature, user_runs_table
 from dashboard.jobs_service import delete_user_run, job_registry, run_ids
 from dashboard.runtime import job_launcher
 from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
@@ -52,6 +52,7 @@ def layout(**_query):
     return html.Div(className="analysis-page", children=[
         html.Div(className="page-head", children=[html.H2("Train a model"), html.P(INTRO, className="intro")]),
         dcc.Store(id="train-job-to-run"),
+        dcc.Store(id="train-runs-signature"),
         dcc.Interval(id="train-poll", interval=1000),
         html.Div(className="train-grid", children=[
             _form(),
@@ -89,14 +90,18 @@ def start(_clicks, *values):
 
 
 @callback(Output("train-jobs", "children"), Output("train-curve", "figure"), Output("train-user-runs", "children"),
-          Input("train-poll", "n_intervals"))
-def refresh(_n):
-    # polls the registry, not the background callback, so a reloaded page finds running jobs again
+          Output("train-runs-signature", "data"), Input("train-poll", "n_intervals"),
+          State("train-runs-signature", "data"))
+def refresh(_n, shown_signature):
+    # polls the registry, so a reloaded page finds running jobs again; the runs table is only redrawn
+    # when the runs change, so a Delete click never lands on a button that is being replaced
     registry = job_registry()
     registry.reap()
     jobs = registry.list()
     shown = next((j for j in reversed(jobs) if j.state == "running"), jobs[-1] if jobs else None)
-    return job_cards(jobs, registry), loss_figure(shown), user_runs_table()
+    signature = runs_signature()
+    table = user_runs_table() if signature != shown_signature else dash.no_update
+    return job_cards(jobs, registry), loss_figure(shown), table, signature
 
 
 @callback(Output("train-form-message", "children", allow_duplicate=True),
