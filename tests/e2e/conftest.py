@@ -6,6 +6,7 @@ teardown if the browser logged a console error or threw an uncaught exception.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -91,23 +92,22 @@ def _wait_http_200(url: str, proc: subprocess.Popen, log_path: Path) -> None:
     raise RuntimeError(f"app.py did not answer 200 within {SERVER_START_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def live_server(e2e_store, tmp_path_factory):
-    """Base URL of `python app.py --port <free>` serving the e2e store; killed at session end."""
+@contextlib.contextmanager
+def app_server(store: Path, log_dir: Path, ready_path: str = "/"):
+    """Run `python app.py --port <free>` over ``store`` (no Redis); yields (base URL, log path), stops it after."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(e2e_store),
-           "ATTRACTORSCOPE_CACHE_DIR": str(e2e_store.parent / "e2e_cache"),
-           "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    env.pop("ATTRACTORSCOPE_REDIS_URL", None)
+    log_path = log_dir / "server.log"
+    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    for name in ("ATTRACTORSCOPE_REDIS_URL", "ATTRACTORSCOPE_MAX_JOBS"):
+        env.pop(name, None)
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     _SERVER_LOG.append(log_path)
     try:
-        _wait_http_200(base + "/", proc, log_path)
-        yield base
+        _wait_http_200(base + ready_path, proc, log_path)
+        yield base, log_path
     finally:
         proc.terminate()
         try:
@@ -115,6 +115,13 @@ def live_server(e2e_store, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_store, tmp_path_factory):
+    """Base URL of `python app.py --port <free>` serving the e2e store; killed at session end."""
+    with app_server(e2e_store, tmp_path_factory.mktemp("server")) as (base, _log):
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -193,26 +200,8 @@ def real_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def real_server(real_store, tmp_path_factory):
     """(base URL, log path) of `python app.py --port <free>` serving the copy of the bundled store."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("real_server") / "server.log"
-    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(real_store),
-           "ATTRACTORSCOPE_CACHE_DIR": str(real_store.parent / "cache"),
-           "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    env.pop("ATTRACTORSCOPE_REDIS_URL", None)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http_200(base + "/", proc, log_path)
-        yield base, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with app_server(real_store, tmp_path_factory.mktemp("real_server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,7 @@ copy of it marked as bundled (read-only). The tests run in file order against on
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +20,7 @@ import pytest
 from core import store
 from core.jobs import JobRegistry
 from tests.conftest import TINY_RUN_ID
-from tests.e2e.conftest import _SERVER_LOG, REPO, _free_port, _wait_http_200
+from tests.e2e.conftest import _SERVER_LOG, app_server
 from tests.e2e.test_explore import choose_model, js, wait_state
 
 pytestmark = pytest.mark.e2e
@@ -66,29 +63,11 @@ def train_store(analyzed_store, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def live_server(train_store, tmp_path_factory):
     """`python app.py` on a free port over train_store (overrides the session server for this module)."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("train_server") / "server.log"
-    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(train_store),
-           "ATTRACTORSCOPE_CACHE_DIR": str(train_store.parent / "train_cache"),
-           "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    env.pop("ATTRACTORSCOPE_REDIS_URL", None)
-    env.pop("ATTRACTORSCOPE_MAX_JOBS", None)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    _SERVER_LOG.append(log_path)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http_200(base + "/train", proc, log_path)
-        yield base
-    finally:
-        stop_all_jobs(train_store, timeout=10)  # job processes are the server's children
-        proc.terminate()
+    with app_server(train_store, tmp_path_factory.mktemp("train_server"), ready_path="/train") as (base, _log):
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            yield base
+        finally:
+            stop_all_jobs(train_store, timeout=10)  # stop job processes before the server goes
 
 
 def stop_all_jobs(root: Path, timeout: float = 30) -> None:
