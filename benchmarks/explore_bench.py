@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,14 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._live import CHROMIUM, CHROMIUM_ARGS, app_server  # noqa: E402
+
 REVIEW_WORDS = ("the film starts slowly and the first hour is a chore with flat jokes and a muddled story but then "
                 "something changes the characters come alive the script finds its rhythm and by the end i was "
                 "completely won over a flawed but warm and genuinely moving film that rewards your patience the "
                 "lead performance is quiet and precise the music is lovely and the ending is earned though the "
                 "middle drags and a subplot about a missing brother goes nowhere it is still one of the more "
                 "honest dramas this year and i would happily watch it again with friends").split()
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def review(n_words: int, salt: int = 0) -> str:
@@ -69,38 +66,24 @@ def server_side(model: str, runs: int) -> None:
           f"{statistics.median(http_times):.2f} ms, response {len(response.data) / 1024:.1f} KB")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def browser(model: str, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}/?model={model}"
-    try:
-        _wait_for(url)
-        with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            loads = []
-            for _ in range(3):
-                page = chromium.new_page(viewport={"width": 1600, "height": 1000})
-                start = time.perf_counter()
-                page.goto(url)
-                page.wait_for_function(_TRAJECTORY_DRAWN.replace("N", "1"), timeout=60_000)
-                loads.append(time.perf_counter() - start)
-                page.close()
-            print(f"browser: first load of / to a rendered graph with the trajectory: median "
-                  f"{statistics.median(loads):.2f} s over {len(loads)} loads (target <= 1.5 s)")
-            _typing(chromium, url, runs)
-            chromium.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with app_server() as base, sync_playwright() as p:
+        url = f"{base}/?model={model}"
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        loads = []
+        for _ in range(3):
+            page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+            start = time.perf_counter()
+            page.goto(url)
+            page.wait_for_function(_TRAJECTORY_DRAWN.replace("N", "1"), timeout=60_000)
+            loads.append(time.perf_counter() - start)
+            page.close()
+        print(f"browser: first load of / to a rendered graph with the trajectory: median "
+              f"{statistics.median(loads):.2f} s over {len(loads)} loads (target <= 1.5 s)")
+        _typing(chromium, url, runs)
+        chromium.close()
 
 
 _TRAJECTORY_DRAWN = """() => { const g = document.querySelector('#trajectory-graph .js-plotly-plot');
@@ -131,19 +114,6 @@ def _typing(chromium, url: str, runs: int) -> None:
           f"min {min(times):.0f} ms over {runs} edits (target <= 100 ms)")
     if sizes:
         print(f"browser: trajectory update response: median {statistics.median(sizes) / 1024:.1f} KB (target <= 10 KB)")
-
-
-def _wait_for(url: str, timeout: float = 60.0) -> None:
-    import urllib.request
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"server at {url} did not start")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,9 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -31,10 +28,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._live import CHROMIUM, CHROMIUM_ARGS, app_server  # noqa: E402
 STORE = ROOT / "models_store"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 1600, "height": 1000}
 TARGET_S = 1.5
 # path -> graphs the page always renders (geometry: +2 for synthetic tasks, see expected_graphs)
@@ -83,25 +80,6 @@ def expected_graphs(store: Path, run_id: str, path: str) -> int:
     return n
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"app.py exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"server at {url} did not start")
-
-
 def load_once(page, url: str) -> tuple[float, float | None]:
     """(seconds from navigation start to every graph drawn, seconds until the first callback answered: the
     page's layout from Dash Pages' router; the rest is the browser drawing it)."""
@@ -119,15 +97,7 @@ def bench(model: str | None, runs: int) -> None:
         shutil.copytree(STORE, store, ignore=shutil.ignore_patterns(".*"))
         spec = {path: {"n": expected_graphs(store, run_id, path), "trajectory": path == "/",
                        "selector": "#models-table tbody tr"} for path in PAGES}
-        port = _free_port()
-        env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "ATTRACTORSCOPE_CACHE_DIR": str(Path(tmp) / "cache"),
-               "OMP_NUM_THREADS": "1"}
-        env.pop("ATTRACTORSCOPE_REDIS_URL", None)
-        server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_for(base + "/models", server)
+        with app_server(store, ready_path="/models") as base:
             size_mb = (store / run_id / "analysis.npz").stat().st_size / 1e6
             print(f"pages_bench: {run_id} (analysis.npz {size_mb:.1f} MB), headless Chromium "
                   f"{VIEWPORT['width']}x{VIEWPORT['height']}, 1 warm-up + {runs} loads per page and way; "
@@ -163,12 +133,6 @@ def bench(model: str | None, runs: int) -> None:
                 over = [row[0] for row in rows if row[column] > TARGET_S]
                 print(f"pages over {TARGET_S:.1f} s ({label} median): {', '.join(over) if over else 'none'}")
             print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
 
 def _fmt(values: list[float]) -> str:

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import repo_root, store_dir
+from core.config import store_dir
 
 __all__ = ["Settings"]
 
@@ -20,7 +20,6 @@ class Settings:
     port: int = 8050
     debug: bool = False
     store: Path = Path("models_store")
-    cache_dir: Path = Path(".cache")
     redis_url: str | None = None
     max_tokens: int = 2000
     max_text_chars: int = 100_000
@@ -33,7 +32,6 @@ class Settings:
             port=int(os.environ.get("ATTRACTORSCOPE_PORT", "8050")),
             debug=_env_bool("ATTRACTORSCOPE_DEBUG"),
             store=store_dir(),
-            cache_dir=Path(os.environ.get("ATTRACTORSCOPE_CACHE_DIR", repo_root() / ".cache")),
             redis_url=os.environ.get("ATTRACTORSCOPE_REDIS_URL") or None,
             max_jobs=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")),
         )

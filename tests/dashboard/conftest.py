@@ -10,7 +10,7 @@ def dash_app(analyzed_store):
     from app import create_app
     from dashboard.settings import Settings
 
-    return create_app(Settings(store=analyzed_store, cache_dir=analyzed_store / ".cache"))
+    return create_app(Settings(store=analyzed_store))
 
 
 @pytest.fixture
