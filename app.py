@@ -6,6 +6,7 @@ For gunicorn: `gunicorn app:server -w 2` (see README, DEPLOY). Debug mode is nev
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 
 import dash
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app = Dash(__name__, use_pages=True, pages_folder="dashboard/pages", title="attractorscope",
                suppress_callback_exceptions=True, update_title=None)
     app.celery_app = celery_app
+    _harden(app.server, settings)
     app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
     app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
@@ -54,6 +56,17 @@ def create_app(settings: Settings | None = None) -> Dash:
         html.Main(dash.page_container, className="page"),
     ])
     return app
+
+
+MAX_REQUEST_BYTES = 8 * 2**20  # a 100k-character text, JSON-escaped in input and state, fits with room
+
+
+def _harden(server, settings: Settings) -> None:
+    """Production defaults no environment variable can undo: FLASK_DEBUG would otherwise turn on
+    Flask's debug mode (and with it tracebacks) even under gunicorn."""
+    server.debug = settings.debug
+    server.config["PROPAGATE_EXCEPTIONS"] = settings.debug
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
 
 def _add_security_headers(app: Dash) -> None:
@@ -92,7 +105,8 @@ def __getattr__(name: str):
     # `gunicorn app:server` builds the app on first access, so importing app.py stays cheap for tests.
     if name in ("server", "celery_app"):
         global server, celery_app
-        dash_app = create_app()
+        # a production entry: debug stays off whatever the environment says
+        dash_app = create_app(dataclasses.replace(Settings.from_env(), debug=False))
         server, celery_app = dash_app.server, dash_app.celery_app
         return globals()[name]
     raise AttributeError(name)

@@ -5,9 +5,11 @@ sha256 of the weights it was computed from, so a retrained model invalidates it.
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -20,10 +22,17 @@ from core.fixed_points import FixedPoints, find_fixed_points
 from core.tasks import load_task
 from core.training import encode_split
 
-__all__ = ["ANALYSIS_VERSION", "AnalysisError", "Analysis", "load_analysis", "save_analysis", "analyze_bundle"]
+__all__ = ["ANALYSIS_VERSION", "NOT_ANALYZED", "AnalysisError", "Analysis", "analysis_problem", "load_analysis",
+           "save_analysis", "analyze_bundle"]
 
 ANALYSIS_VERSION = 1
 MAX_ANALYSIS_BYTES = 50_000_000
+MAX_UNPACKED_BYTES = 1_000_000_000  # a compressed file that unpacks to more than this is a zip bomb, not an analysis
+MAX_MEMBERS = 1000  # a real analysis has about 70 arrays; the listing reads every header
+NOT_ANALYZED = "this model has not been analyzed yet."
+# what a damaged zip or .npy raises, from truncation to an unsupported compression method
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
+                zlib.error)
 CLOUD_SIZE = 20_000
 N_TRAJ_SAMPLE = 40
 MAX_STEPS = 200
@@ -59,25 +68,93 @@ class Analysis:
         return self.pca.transform(np.asarray(states_txn), n_dims=3).astype(np.float32)
 
 
-def load_analysis(path: Path, weights_sha256: str | None = None) -> Analysis:
+def analysis_problem(path: Path, weights_sha256: str | None = None) -> str:
+    """Why analysis.npz cannot be used, in one sentence, or "" when it can.
+
+    Cheap enough to run on every listing: it reads the zip directory, each array's .npy header and
+    the two scalar members, never the big arrays.
+    """
     path = Path(path)
     if not path.is_file():
-        raise AnalysisError("this model has not been analyzed yet.")
+        return NOT_ANALYZED
     if path.stat().st_size > MAX_ANALYSIS_BYTES:
-        raise AnalysisError("analysis.npz is implausibly large.")
+        return "analysis.npz is implausibly large."
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _members_problem(zf) or _identity_problem(zf, weights_sha256)
+    except _READ_ERRORS as err:
+        return f"analysis.npz is unreadable (truncated or corrupt: {err.__class__.__name__})."
+
+
+def _members_problem(zf: zipfile.ZipFile) -> str:
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS or sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        return "analysis.npz holds an implausible number or size of arrays."
+    for info in infos:
+        name = info.filename
+        if not name.endswith(".npy"):
+            return f"analysis.npz holds {name[:40]!r}, which is not a numpy array."
+        with zf.open(info) as fh:
+            shape, dtype = _npy_header(fh)
+        if dtype.hasobject:
+            # object arrays are pickles in disguise: reading one would run arbitrary code
+            return f"analysis.npz holds object arrays ({name[:-4][:40]}), refused because reading them runs pickle."
+        if math.prod(shape) * dtype.itemsize > info.file_size:
+            # numpy allocates what the header claims before reading: a lying header is a memory bomb
+            return f"analysis.npz is corrupt: array {name[:-4][:40]} is shorter than its header says."
+    return ""
+
+
+def _npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from an .npy header, without reading the data behind it."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    return shape, dtype
+
+
+def _read_scalar(zf: zipfile.ZipFile, name: str) -> np.ndarray | None:
+    """A 0-d member, or None when it is absent or not 0-d (never read a big array just to refuse it)."""
+    if f"{name}.npy" not in zf.namelist():
+        return None
+    with zf.open(f"{name}.npy") as fh:
+        if _npy_header(fh)[0] != ():
+            return None
+    with zf.open(f"{name}.npy") as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _identity_problem(zf: zipfile.ZipFile, weights_sha256: str | None) -> str:
+    version = _read_scalar(zf, "analysis_version")
+    if version is None or version.dtype.kind not in "iu" or int(version) != ANALYSIS_VERSION:
+        return "analysis.npz was written by another version of attractorscope."
+    if weights_sha256 is None:
+        return ""
+    stored = _read_scalar(zf, "weights_sha256")
+    if stored is None or str(stored) != weights_sha256:
+        return "analysis.npz is stale: the model's weights changed since it was computed."
+    return ""
+
+
+def load_analysis(path: Path, weights_sha256: str | None = None) -> Analysis:
+    path = Path(path)
+    problem = analysis_problem(path, weights_sha256)
+    if problem:
+        raise AnalysisError(problem)
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+    except _READ_ERRORS as err:
+        # the header check above refused object arrays and lying headers; this is a damaged array body
         raise AnalysisError(f"analysis.npz is unreadable ({err.__class__.__name__}).") from None
-    if int(arrays.get("analysis_version", -1)) != ANALYSIS_VERSION:
-        raise AnalysisError("analysis.npz was written by another version of attractorscope.")
-    if weights_sha256 is not None and str(arrays.get("weights_sha256", "")) != weights_sha256:
-        raise AnalysisError("analysis.npz is stale: the model's weights changed since it was computed.")
     try:
         return Analysis(arrays)
-    except (KeyError, ValueError) as err:
-        raise AnalysisError(f"analysis.npz is incomplete ({err}).") from None
+    except (KeyError, ValueError, TypeError, IndexError) as err:
+        raise AnalysisError(f"analysis.npz is incomplete or malformed ({str(err)[:80]}).") from None
 
 
 def save_analysis(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -85,6 +162,7 @@ def save_analysis(path: Path, arrays: dict[str, np.ndarray]) -> None:
     for name, arr in arrays.items():
         if np.asarray(arr).dtype == object:
             raise ValueError(f"{name} is an object array; analysis files hold plain arrays only")
+    # the pid in the name lets store.cleanup_temp tell a killed writer's leftover from a live one's
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:

@@ -101,10 +101,18 @@ def cmd_list(args) -> int:
             acc = s.metrics.get("test_accuracy")
             acc_text = f"{acc:.3f}" if isinstance(acc, float) else "-"
             print(f"{s.run_id:20s} {s.task:12s} {s.cell:6s} {s.units:4d} units  acc {acc_text}  "
-                  f"{s.size_bytes / 1e6:5.1f} MB  {'analyzed' if s.has_analysis else 'no analysis'}")
+                  f"{s.size_bytes / 1e6:5.1f} MB  {'analyzed' if s.has_analysis else _analysis_note(s)}")
         else:
             print(f"{s.run_id:20s} UNAVAILABLE: {s.reason}")
     return 0
+
+
+def _analysis_note(summary) -> str:
+    from core.analysis import NOT_ANALYZED
+
+    if summary.analysis_reason in ("", NOT_ANALYZED):
+        return f"no analysis (python -m core analyze {summary.run_id})"
+    return f"analysis unusable: {summary.analysis_reason}"
 
 
 def cmd_eval(args) -> int:
@@ -140,10 +148,14 @@ def cmd_run_job(args) -> int:
     import torch
 
     from core.config import store_dir
-    from core.jobs import JobRegistry, run_job
+    from core.jobs import JOB_NICENESS, JobRegistry, run_job
 
     torch.set_num_threads(1)
-    status = run_job(args.job_id, JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1"))))
+    registry = JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")))
+    if registry.get(args.job_id) is None:
+        raise CliError(f"there is no job {args.job_id[:80]!r} in {registry.root}")
+    os.nice(JOB_NICENESS)
+    status = run_job(args.job_id, registry)
     print(f"job {args.job_id}: {status.state if status else 'unknown'}")
     return 0 if status is not None and status.state in ("succeeded", "cancelled") else 1
 

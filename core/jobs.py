@@ -30,6 +30,9 @@ __all__ = ["JobStatus", "JobRegistry", "JobCancelled", "run_job", "ACTIVE_STATES
 log = logging.getLogger(__name__)
 ACTIVE_STATES = ("queued", "running")
 MAX_CURVE_POINTS = 400
+# Training runs at the lowest CPU priority: it gets only the time the web workers leave idle, so a
+# class keeps typing at full speed while a model trains (benchmarks/load_bench.py measures this).
+JOB_NICENESS = 19
 
 
 class JobCancelled(Exception):

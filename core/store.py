@@ -35,6 +35,7 @@ RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 MAX_JSON_BYTES = 2_000_000
 MAX_TOKENS = 2000
 TEMP_PREFIX, TRASH_PREFIX = ".tmp-", ".trash-"
+REPLACED_PREFIX = ".replaced-"  # the previous version of a bundle while its replacement moves in
 
 
 class BundleError(Exception):
@@ -151,8 +152,9 @@ class BundleSummary:
     num_classes: int = 0
     size_bytes: int = 0
     metrics: dict = field(default_factory=dict)
-    has_analysis: bool = False
+    has_analysis: bool = False      # analysis.npz is there, readable, current and free of object arrays
     bundled: bool = False           # shipped with the app: read-only
+    analysis_reason: str = ""       # why there is no usable analysis (one sentence), "" when there is
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -180,11 +182,11 @@ def load_path(path: str | os.PathLike) -> Bundle:
     try:
         config = RunConfig.from_dict(meta.get("run"))
     except (ConfigError, BundleError) as err:
-        raise BundleError(f"config.json is invalid: {err}") from None
+        raise BundleError(f"config.json is invalid: {_clip(err)}") from None
     try:
         vocab = Vocab.from_json(_read_json(path / "vocab.json", "vocabulary"))
     except VocabError as err:
-        raise BundleError(f"vocab.json is invalid: {err}.") from None
+        raise BundleError(f"vocab.json is invalid: {_clip(err)}.") from None
     if len(vocab) != config.model.vocab_size:
         raise BundleError(f"vocab.json has {len(vocab)} words but the model expects {config.model.vocab_size}.")
     model = _load_weights(path / "model.safetensors", config)
@@ -194,6 +196,12 @@ def load_path(path: str | os.PathLike) -> Bundle:
         raise BundleError("config.json task_info must list one name per class.")
     metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
     return Bundle(config.run_id, path, config, model, vocab, info, metrics, file_sha256(path / "model.safetensors"))
+
+
+def _clip(err: Exception, limit: int = 160) -> str:
+    """An error's text short enough for one line of the UI: a tampered value may be thousands of digits."""
+    text = str(err)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _load_weights(path: Path, config: RunConfig) -> RNNClassifier:
@@ -223,14 +231,15 @@ def load(run_id: str, store: Path | None = None) -> Bundle:
 
 
 def atomic_replace_dir(tmp: Path, target: Path) -> None:
-    """Move a finished temp folder into place; a reader sees the old or the new folder, never half."""
-    trash = None
+    """Move a finished temp folder into place; a reader sees the old or the new folder, never half.
+    Killed between the two renames, the old version is restored by the next cleanup_temp."""
+    old = None
     if target.exists():
-        trash = target.parent / f"{TRASH_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}"
-        os.rename(target, trash)
+        old = target.parent / f"{REPLACED_PREFIX}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        os.rename(target, old)
     os.rename(tmp, target)
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def new_temp_dir(store: Path, run_id: str) -> Path:
@@ -310,28 +319,77 @@ def list_bundles(store: Path | None = None) -> list[BundleSummary]:
         except BundleError as err:
             summaries.append(BundleSummary(path.name, False, str(err), size_bytes=_dir_size(path)))
             continue
-        cfg = bundle.config
-        summaries.append(BundleSummary(
-            path.name, True, "", cfg.task.name, cfg.model.cell, cfg.model.units, cfg.model.num_classes,
-            _dir_size(path), bundle.metrics, bundle.has_analysis, bool(bundle.info.get("bundled"))))
+        summaries.append(_summary(bundle, _dir_size(path)))
     return summaries
 
 
+def _summary(bundle: Bundle, size_bytes: int) -> BundleSummary:
+    from core.analysis import analysis_problem
+
+    # headers and two scalars only: this runs on every listing, every few seconds per worker
+    problem = analysis_problem(bundle.path / "analysis.npz", bundle.weights_sha256)
+    cfg = bundle.config
+    return BundleSummary(
+        bundle.path.name, True, "", cfg.task.name, cfg.model.cell, cfg.model.units, cfg.model.num_classes,
+        size_bytes, bundle.metrics, not problem, bool(bundle.info.get("bundled")), problem)
+
+
 def cleanup_temp(store: Path | None = None, min_age_s: float = 0.0) -> list[str]:
-    """Remove temp and trash folders left by crashed writers (whose process is gone)."""
+    """Remove temp and trash folders, and staged analysis files, left by crashed writers (whose process is gone).
+
+    Returns the names removed: folders by name, analysis temp files as ``<run_id>/<file name>``.
+    """
     store = Path(store or store_dir())
     removed = []
     if not store.is_dir():
         return removed
     for path in store.iterdir():
-        if not path.name.startswith((TEMP_PREFIX, TRASH_PREFIX)) or not path.is_dir():
+        if not path.is_dir():
             continue
-        if path.name.startswith(TEMP_PREFIX) and _writer_alive(path.name):
+        if RUN_ID_RE.fullmatch(path.name):
+            for tmp in _dead_analysis_temps(path, min_age_s):
+                tmp.unlink(missing_ok=True)
+                removed.append(f"{path.name}/{tmp.name}")
             continue
-        if time.time() - path.stat().st_mtime >= min_age_s:
+        if not path.name.startswith((TEMP_PREFIX, TRASH_PREFIX, REPLACED_PREFIX)):
+            continue
+        if path.name.startswith((TEMP_PREFIX, REPLACED_PREFIX)) and _writer_alive(path.name):
+            continue
+        if path.name.startswith(REPLACED_PREFIX) and _restore_replaced(path):
+            removed.append(path.name)
+            continue
+        if _old_enough(path, min_age_s):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return removed
+
+
+def _restore_replaced(path: Path) -> bool:
+    """Put back a previous version whose replacement never arrived (its writer died between renames)."""
+    target = path.parent / path.name[len(REPLACED_PREFIX):].rsplit("-", 2)[0]
+    if target.exists() or not RUN_ID_RE.fullmatch(target.name):
+        return False
+    os.rename(path, target)
+    return True
+
+
+def _old_enough(path: Path, min_age_s: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime >= min_age_s
+    except OSError:  # removed meanwhile by another worker's cleanup
+        return False
+
+
+def _dead_analysis_temps(folder: Path, min_age_s: float) -> list[Path]:
+    """``.analysis.npz.<pid>.tmp`` files (core.analysis.save_analysis) whose writer is gone."""
+    found = []
+    for path in folder.glob(".analysis.npz.*.tmp"):
+        pid = path.name[len(".analysis.npz."):-len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
+            continue  # not ours to judge, or its writer may still finish
+        if _old_enough(path, min_age_s):
+            found.append(path)
+    return found
 
 
 def _writer_alive(name: str) -> bool:

@@ -63,10 +63,19 @@ def _scan(text: str):
             yield "".join("'" if ch in APOSTROPHES else ch for ch in text[start:i])
 
 
+PROBE_CHARS_PER_TOKEN = 8
+
+
 def tokenize(text: str, max_tokens: int | None = None) -> list[str]:
     """Lowercase, NFC-normalize, drop control characters, split words from punctuation."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
+    if max_tokens is not None and len(text) > PROBE_CHARS_PER_TOKEN * (max_tokens + 1):
+        # A capped paste: tokenize a head first. Its tokens equal the full text's except perhaps the
+        # last (cut at the boundary), so when it holds more than max_tokens the first max_tokens are exact.
+        head = tokenize(text[: PROBE_CHARS_PER_TOKEN * (max_tokens + 1)])
+        if len(head) > max_tokens:
+            return head[:max_tokens]
     clean = _clean(text)
     tokens = []
     for token in (m.group() for m in _ASCII_TOKEN_RE.finditer(clean)) if clean.isascii() else _scan(clean):

@@ -52,8 +52,7 @@ class JobLauncher:
         env = {**os.environ, "ATTRACTORSCOPE_STORE": str(self.settings.store),
                "ATTRACTORSCOPE_MAX_JOBS": str(self.settings.max_jobs)}
         with open(log_path, "ab") as log:
-            # its own session: the job outlives the request (and a server restart); lower priority keeps
-            # the dashboard responsive for everyone else while it trains
+            # its own session: the job outlives the request (and a server restart); `run-job` lowers its
+            # own priority (core.jobs.JOB_NICENESS)
             subprocess.Popen([sys.executable, "-m", "core", "run-job", job_id], cwd=repo_root(), env=env,
-                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                             preexec_fn=lambda: os.nice(5))
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)

@@ -1,6 +1,7 @@
 """Loaded bundles, kept once per worker process and reloaded when their files change."""
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_caching import Cache
+from flask_caching.backends.rediscache import RedisCache
+from plotly.io.json import to_json_plotly
 
 from core import store
 from core.analysis import AnalysisError
@@ -93,10 +96,31 @@ class BundleCache:
         return rows
 
 
+class JsonRedisSerializer:
+    """Cached values are figures (JSON): stored as JSON, so a value read back from Redis is never
+    unpickled (flask-caching's default Redis serializer pickles)."""
+
+    def dumps(self, value, protocol=None) -> bytes:
+        return to_json_plotly(value).encode()  # plotly's encoder also writes numpy arrays
+
+    def loads(self, value: bytes | None):
+        if value is None:
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None  # unreadable entry: a miss, recomputed
+
+
+class JsonRedisCache(RedisCache):
+    serializer = JsonRedisSerializer()
+
+
 def make_flask_cache(server, redis_url: str | None) -> Cache:
-    """In-memory cache by default, Redis when ATTRACTORSCOPE_REDIS_URL is set."""
+    """In-memory cache by default, Redis (JSON values) when ATTRACTORSCOPE_REDIS_URL is set."""
     if redis_url:
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_DEFAULT_TIMEOUT": 3600}
+        config = {"CACHE_TYPE": "dashboard.cache.JsonRedisCache", "CACHE_REDIS_URL": redis_url,
+                  "CACHE_DEFAULT_TIMEOUT": 3600}
     else:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600, "CACHE_THRESHOLD": 64}
     return Cache(server, config=config)

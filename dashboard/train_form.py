@@ -24,10 +24,15 @@ RUN_ID_RE = re.compile(r"[a-z0-9_-]{1,64}")
 
 
 def suggest_run_id(values: dict) -> str:
-    task = values.get("task") or "run"
+    task = _text(values.get("task")) or "run"
     classes = FIXED_CLASSES.get(task, values.get("classes") or "")
-    name = f"{values.get('cell') or 'rnn'}{values.get('units') or ''}-{task}{classes}-s{values.get('seed') or 0}"
+    name = f"{_text(values.get('cell')) or 'rnn'}{values.get('units') or ''}-{task}{classes}-s{values.get('seed') or 0}"
     return re.sub(r"[^a-z0-9_-]+", "-", str(name).lower())[:64]  # odd field values never make an invalid name
+
+
+def _text(value) -> str | None:
+    """Form text as sent by the browser; anything else (a tampered request) counts as missing."""
+    return value if isinstance(value, str) else None
 
 
 def _number(name: str, value, errors: dict, integer: bool = True):
@@ -53,10 +58,9 @@ def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
                   readonly_run_ids: set[str] = frozenset()) -> tuple[RunConfig | None, dict[str, str]]:
     """A validated RunConfig, or None and a message per bad field."""
     errors: dict[str, str] = {}
-    task = values.get("task")
+    task, cell, name = (_text(values.get(key)) for key in ("task", "cell", "run_id"))
     if task not in FIXED_CLASSES and task not in ("categorical", "ordered", "multilabel"):
         errors["task"] = "choose a task"
-    cell = values.get("cell")
     if cell not in CELL_TYPES:
         errors["cell"] = "choose a cell type"
     # reviews and stars fix their class count, so the Classes field is not read for them
@@ -68,7 +72,9 @@ def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
     classes = FIXED_CLASSES.get(task, numbers.get("classes"))
     if task == "ordered" and classes not in (3, 5, None):
         errors["classes"] = "the ordered task has 3 or 5 classes"
-    run_id = (values.get("run_id") or "").strip() or suggest_run_id(values)
+    run_id = name.strip() if name is not None and name.strip() else suggest_run_id(values)
+    if name is None and values.get("run_id") not in (None, ""):
+        run_id = ""  # a tampered non-text name is refused below, not replaced by a suggestion
     if not RUN_ID_RE.fullmatch(run_id):
         errors["run_id"] = "use 1–64 lowercase letters, digits, '-' or '_'"
     elif run_id in readonly_run_ids:

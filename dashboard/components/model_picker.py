@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dash import dcc
 
+from core.analysis import NOT_ANALYZED
 from core.store import BundleSummary
 from dashboard import ids
 
@@ -28,6 +29,10 @@ def picker_options(summaries: list[BundleSummary]) -> list[dict]:
     for s in sorted(summaries, key=_sort_key):
         if not s.ok:
             options.append({"label": f"⚠ {s.run_id} — unavailable: {s.reason}", "value": s.run_id, "disabled": True})
+            continue
+        if s.analysis_reason not in ("", NOT_ANALYZED):  # analysis.npz is there but damaged, stale or unsafe
+            options.append({"label": f"⚠ {s.run_id} — analysis unusable: {s.analysis_reason}", "value": s.run_id,
+                            "disabled": True})
             continue
         acc = s.metrics.get("test_accuracy")
         acc_text = f" · {acc:.0%} test acc." if isinstance(acc, (int, float)) else ""

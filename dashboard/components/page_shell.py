@@ -9,7 +9,7 @@ from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.cache import ModelUnavailable
 from dashboard.runtime import bundles
 
-__all__ = ["resolve_run_id", "page_frame", "not_computed", "unavailable", "section", "url_sync", "load_analyzed",
+__all__ = ["resolve_run_id", "unknown_model_message", "page_frame", "not_computed", "unavailable", "section", "url_sync", "load_analyzed",
            "default_example"]
 
 
@@ -21,11 +21,23 @@ def resolve_run_id(model) -> str | None:
     return default_run_id(summaries)
 
 
+def unknown_model_message(requested, shown: str | None) -> str:
+    """What to say when the URL names a model that is not in the store (or is not a name at all)."""
+    if requested is None or requested == shown:
+        return ""
+    name = str(requested)
+    name = name if len(name) <= 60 else name[:57] + "…"
+    return f"There is no model named {name!r}; showing {shown} instead." if shown else \
+        f"There is no model named {name!r}."
+
+
 def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, text: str | None = None,
-               controls=None, pickers=None) -> html.Div:
+               controls=None, pickers=None, requested=None, requested_b=None, run_id_b: str | None = None) -> html.Div:
     """A page: heading, intro, picker (+ page controls), then the body. The navbar links carry the
     URL's model and text to the next page (assets/explore.js), and url_sync keeps the URL current.
-    ``pickers`` replaces the one model picker (e.g. two pickers on the Compare page)."""
+    ``pickers`` replaces the one model picker (e.g. two pickers on the Compare page); ``requested``
+    (and ``requested_b``) are the URL's model names, explained when they name no model."""
+    notices = [m for m in (unknown_model_message(requested, run_id), unknown_model_message(requested_b, run_id_b)) if m]
     if pickers is None:
         pickers = [html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER, className="field-label"),
                                                                model_picker(bundles().summaries(), run_id)])]
@@ -38,6 +50,7 @@ def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, t
             *pickers,
             *(controls or []),
         ]),
+        *[html.Div(m, className="model-message") for m in notices],
         html.Span(id=f"{path.strip('/')}-url-sync", hidden=True),
         html.Div(body, id=f"{path.strip('/')}-body", className="page-body"),
     ])

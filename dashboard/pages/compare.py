@@ -42,7 +42,7 @@ def layout(model=None, model_b=None, text=None, **_query):
     summaries = bundles().summaries()
     run_a = resolve_run_id(model)
     run_b = model_b if any(s.run_id == model_b for s in summaries) else default_partner(summaries, run_a)
-    text = text if isinstance(text, str) else default_example(run_a)
+    text = (text if isinstance(text, str) else default_example(run_a))[: settings().max_text_chars]
     pickers = [html.Div(className="picker-wrap", children=[html.Label(label, htmlFor=cid, className="field-label"),
                                                            model_picker(summaries, value, component_id=cid)])
                for label, cid, value in (("Model A", MODEL_A, run_a), ("Model B", MODEL_B, run_b))]
@@ -51,7 +51,7 @@ def layout(model=None, model_b=None, text=None, **_query):
         dcc.Textarea(id=TEXT, value=text, className="page-text", spellCheck=False,
                      maxLength=settings().max_text_chars, placeholder="Type a sentence for both models")])
     return page_frame(PATH, "Compare two models", INTRO, run_a, _body(run_a, run_b, text), text=text,
-                      controls=[box], pickers=pickers)
+                      controls=[box], pickers=pickers, requested=model, requested_b=model_b, run_id_b=run_b)
 
 
 url_sync(PATH, Input(TEXT, "value"), model_input=Input(MODEL_A, "value"), model_b_input=Input(MODEL_B, "value"))

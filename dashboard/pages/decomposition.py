@@ -32,7 +32,7 @@ def layout(model=None, **_query):
     pick = html.Div(className="sort-wrap", children=[html.Label("Offsets of"), dcc.RadioItems(
         id=PICK, options=PICK_OPTIONS, value="informative", inline=True)])
     return page_frame(PATH, "Time vs input: decomposing the states", INTRO, run_id, _body(run_id, "informative"),
-                      controls=[pick])
+                      controls=[pick], requested=model)
 
 
 url_sync(PATH)

@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from dashboard import ids
 from dashboard.components.help import explore_help
 from dashboard.components.model_picker import default_run_id, model_picker
+from dashboard.components.page_shell import unknown_model_message
 from dashboard.explore_logic import example_chips, load_model_view, next_text_for_model, trajectory_for
 from dashboard.runtime import bundles, settings
 
@@ -23,8 +24,8 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
     run_id = model if known else default_run_id(summaries)
     view = "2d" if view == "2d" else "3d"
     state = load_model_view(run_id, view)
-    if model and not known and not state.message:
-        state = dataclasses.replace(state, message=f"There is no model named {str(model)[:60]!r}; showing {run_id} instead.")
+    if model is not None and not known and not state.message:
+        state = dataclasses.replace(state, message=unknown_model_message(model, run_id))
     if text is None or not isinstance(text, str):
         text = state.examples[-2] if len(state.examples) > 1 else (state.examples[0] if state.examples else "")
     text = text[: settings().max_text_chars]

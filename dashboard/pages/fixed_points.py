@@ -27,7 +27,7 @@ def layout(model=None, **_query):
     run_id = resolve_run_id(model)
     controls = [html.Div([html.Label("Sort table by"), dcc.RadioItems(id="fp-sort", options=SORT_OPTIONS, value="tau",
                                                                       inline=True)], className="sort-wrap")]
-    return page_frame(PATH, "Fixed points and their spectra", INTRO, run_id, _body(run_id, "tau"), controls=controls)
+    return page_frame(PATH, "Fixed points and their spectra", INTRO, run_id, _body(run_id, "tau"), controls=controls, requested=model)
 
 
 url_sync(PATH)

@@ -22,7 +22,7 @@ INTRO = ("Aitken et al. (2020) found that a network trained on N classes integra
 
 def layout(model=None, **_query):
     run_id = resolve_run_id(model)
-    return page_frame(PATH, "Geometry of the attractor", INTRO, run_id, _body(run_id))
+    return page_frame(PATH, "Geometry of the attractor", INTRO, run_id, _body(run_id), requested=model)
 
 
 url_sync(PATH)

@@ -18,6 +18,7 @@ dash.register_page(__name__, path="/linearization", name="Linearization", title=
 PATH = "/linearization"
 TEXT = "linearization-text"
 MAX_TOKENS = 400
+MAX_CHARS = 20_000  # what the text box accepts; a longer text from a URL is cut to it
 INTRO = ("Near a fixed point h*, one step of the network is almost a linear map: h_next ≈ h* + J (h − h*) + B x, "
          "with J and B its Jacobians with respect to the state and the word. Maheswaranathan et al. (2019) found that "
          "this linear model misses the true step by only about 10%, so the network's behaviour can be read off J and "
@@ -30,13 +31,13 @@ INTRO = ("Near a fixed point h*, one step of the network is almost a linear map:
 
 def layout(model=None, text=None, **_query):
     run_id = resolve_run_id(model)
-    text = text if isinstance(text, str) else default_example(run_id)
+    text = (text if isinstance(text, str) else default_example(run_id))[:MAX_CHARS]
     box = html.Div(className="text-wrap", children=[
         html.Label("Text", htmlFor=TEXT, className="field-label"),
-        dcc.Textarea(id=TEXT, value=text, className="page-text", spellCheck=False, maxLength=20_000,
+        dcc.Textarea(id=TEXT, value=text, className="page-text", spellCheck=False, maxLength=MAX_CHARS,
                      placeholder="Type or paste a text")])
     return page_frame(PATH, "How linear are the dynamics?", INTRO, run_id, _body(run_id, text), text=text,
-                      controls=[box])
+                      controls=[box], requested=model)
 
 
 url_sync(PATH, Input(TEXT, "value"))
@@ -60,7 +61,7 @@ def _body(run_id, text):
         return unavailable("The analysis found no fixed point to linearize around for this model.")
     if not isinstance(text, str) or not text.strip():
         return unavailable("Type or paste some text above to compare the network with its linearization.")
-    traj = bundle.trajectory(text[:20_000], max_tokens=MAX_TOKENS, project=False)
+    traj = bundle.trajectory(text[:MAX_CHARS], max_tokens=MAX_TOKENS, project=False)
     if not traj.tokens:
         return unavailable("This text has no words the tokenizer recognises.")
     result = linearize_text(bundle, traj.ids, a.fixed_points)

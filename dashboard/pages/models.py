@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from core.analysis import NOT_ANALYZED
 from core.store import BundleSummary
 from dashboard import ids
 from dashboard.components.model_picker import task_label
@@ -21,13 +22,22 @@ def _row(s: BundleSummary) -> html.Tr:
     if not s.ok:
         return html.Tr(className="broken", children=[
             html.Td(s.run_id), html.Td("unavailable", colSpan=2), html.Td(s.reason, colSpan=4)])
-    explore = dcc.Link("open in Explore", href=f"/?model={s.run_id}") if s.has_analysis else "not analyzed yet"
     return html.Tr([
         html.Td(html.B(s.run_id)), html.Td(task_label(s.task, s.num_classes)), html.Td(f"{s.cell.upper()}-{s.units}"),
         html.Td(_metric(s.metrics, "test_accuracy", ".1%")),
         html.Td(_metric(s.metrics, "test_mae", ".2f")),
-        html.Td(f"{s.size_bytes / 1e6:.1f} MB"), html.Td(explore),
+        html.Td(f"{s.size_bytes / 1e6:.1f} MB"), html.Td(_analysis_cell(s)),
     ])
+
+
+def _analysis_cell(s: BundleSummary):
+    if s.has_analysis:
+        return dcc.Link("open in Explore", href=f"/?model={s.run_id}")
+    command = html.Code(f"python -m core analyze {s.run_id}")
+    if s.analysis_reason in ("", NOT_ANALYZED):
+        return html.Span(["not analyzed yet — run ", command])
+    return html.Span(className="analysis-broken",
+                     children=[f"analysis unusable: {s.analysis_reason} — run ", command])
 
 
 def layout(**_query) -> html.Div:

@@ -36,7 +36,7 @@ def layout(model=None, **_query):
         html.Label("Find words", htmlFor=SEARCH, className="field-label"),
         dcc.Input(id=SEARCH, type="search", value=query, debounce=0.4, className="page-search",
                   placeholder="e.g. great, awful, bor*  (commas or spaces; * for a prefix)")])
-    return page_frame(PATH, "What single words do", INTRO, run_id, _body(run_id, query), controls=[search])
+    return page_frame(PATH, "What single words do", INTRO, run_id, _body(run_id, query), controls=[search], requested=model)
 
 
 url_sync(PATH)

@@ -347,3 +347,29 @@ def test_max_tokens_cap_truncates(tiny_bundle):
     small = tiny_bundle.trajectory("red green red", max_tokens=2)
     assert small.tokens == ["red", "green"] and small.truncated
     np.testing.assert_allclose(tiny_bundle.predict([over]), tiny_bundle.predict([at_cap]), atol=1e-6)
+
+
+def test_a_writer_killed_between_the_two_renames_gets_the_old_version_back(tiny_bundle, monkeypatch):
+    """atomic_replace_dir moves the old bundle aside, then the new one in; a SIGKILL between the two
+    must not lose the run: the next cleanup restores the old version."""
+    import subprocess
+    import sys
+
+    root, real_rename = tiny_bundle.path.parent, os.rename
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    monkeypatch.setattr(store.os, "getpid", lambda: dead_pid)
+    staging = store.new_temp_dir(root, "tiny-gru")
+
+    def die_after_first_rename(src, dst):
+        real_rename(src, dst)
+        raise KeyboardInterrupt  # stands for the kill: the second rename never happens
+
+    monkeypatch.setattr(store.os, "rename", die_after_first_rename)
+    with pytest.raises(KeyboardInterrupt):
+        store.atomic_replace_dir(staging, tiny_bundle.path)
+    monkeypatch.undo()
+    assert not tiny_bundle.path.exists()
+    store.cleanup_temp(root)
+    assert sorted(p.name for p in root.iterdir()) == ["tiny-gru"]
+    assert store.load_path(tiny_bundle.path).weights_sha256 == tiny_bundle.weights_sha256

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.text import PAD, PAD_ID, UNK, UNK_ID, Vocab, VocabError, tokenize
+from tests.fuzzing import nasty_text
 
 
 # ---- tokenize ---------------------------------------------------------------------------
@@ -156,3 +157,10 @@ def test_from_json_rejects_malformed(data):
 
 def test_vocab_error_is_a_value_error():
     assert issubclass(VocabError, ValueError)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(nasty_text(), st.text(max_size=400).map(lambda t: t * 40)), st.integers(0, 300))
+def test_a_token_cap_gives_exactly_the_first_tokens(text, max_tokens):
+    """tokenize(max_tokens=k) reads only a head of a long paste; it must still equal the first k tokens."""
+    assert tokenize(text, max_tokens=max_tokens) == tokenize(text)[:max_tokens]

@@ -1,0 +1,72 @@
+"""Every text-taking entry point, fed hostile unicode (tests/fuzzing.py), answers cleanly: a well-formed
+Dash response or a one-line CLI error, never a 500, a traceback, markup, or a file read outside the store.
+
+ATTRACTORSCOPE_FUZZ_EXAMPLES sets the cases per entry point (default 2,000, the CI figure);
+benchmarks/fuzz_soak.py runs 100k and counts failures instead of stopping at the first.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.conftest import TINY_RUN_ID
+from tests.fuzzing import CANARY, ENTRY_POINTS, DashClient, FileAccessWatch
+
+EXAMPLES = int(os.environ.get("ATTRACTORSCOPE_FUZZ_EXAMPLES", "2000"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.function_scoped_fixture])
+
+
+class _NoLaunch:
+    """Stands in for the job launcher: fuzzed Start clicks may queue jobs, none may run."""
+
+    def __init__(self):
+        self.launched = []
+
+    def launch(self, job_id: str) -> None:
+        self.launched.append(job_id)
+
+
+@pytest.fixture(scope="module")
+def fuzz_env(dash_app, analyzed_store, tmp_path_factory):
+    """A client on the analyzed tiny store, a valid bundle planted just outside it (and in /tmp) as a
+    canary, jobs going to a scratch registry, and ATTRACTORSCOPE_STORE for the CLI."""
+    from core.jobs import JobRegistry
+    from dashboard.pages import train
+
+    canaries = [analyzed_store.parent / CANARY, analyzed_store.parent.parent / CANARY, __import__("pathlib").Path("/tmp") / CANARY]
+    for canary in canaries:
+        if not canary.exists():
+            shutil.copytree(analyzed_store / TINY_RUN_ID, canary)
+    scratch = tmp_path_factory.mktemp("fuzz_jobs")
+    saved = dash_app.server.config["ATTRACTORSCOPE_JOBS"], train.job_registry, os.environ.get("ATTRACTORSCOPE_STORE")
+    launcher = dash_app.server.config["ATTRACTORSCOPE_JOBS"] = _NoLaunch()
+    train.job_registry = lambda: JobRegistry(scratch)
+    os.environ["ATTRACTORSCOPE_STORE"] = str(analyzed_store)
+    try:
+        yield DashClient(dash_app.server.test_client()), launcher
+    finally:
+        dash_app.server.config["ATTRACTORSCOPE_JOBS"], train.job_registry = saved[0], saved[1]
+        if saved[2] is None:
+            os.environ.pop("ATTRACTORSCOPE_STORE", None)
+        else:
+            os.environ["ATTRACTORSCOPE_STORE"] = saved[2]
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS, ids=[e.name for e in ENTRY_POINTS])
+def test_entry_point_survives_hostile_input(fuzz_env, entry):
+    client, launcher = fuzz_env
+
+    @FUZZ
+    @given(entry.strategy)
+    def run(value):
+        with FileAccessWatch(CANARY) as watch:
+            entry.check(client, TINY_RUN_ID, value)
+        assert not watch.hits, f"read outside the store: {watch.hits[:3]}"
+
+    run()
+    assert all(isinstance(job_id, str) for job_id in launcher.launched)

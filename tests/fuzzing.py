@@ -1,0 +1,307 @@
+"""Hostile input for every text-taking entry point, shared by the suite (tests/dashboard/test_fuzz.py)
+and the long soak (benchmarks/fuzz_soak.py).
+
+Each entry point is driven the way a browser (or a shell) drives it: Dash callbacks through the
+app's real `/_dash-update-component` endpoint, page URLs through the pages router, the CLI through
+`core.cli.main`. A check raises AssertionError with what was wrong.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlencode
+
+from hypothesis import strategies as st
+
+# --- strategies -----------------------------------------------------------------------------------
+
+SNIPPETS = (
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)", "\"><svg/onload=alert(1)>",
+    "<b>bold</b>", "&lt;&amp;&#x3c;", "{{7*7}}", "${jndi:x}", "'; DROP TABLE runs; --", "%00", "%2e%2e%2f",
+    "../../etc/passwd", "/etc/passwd", "C:\\Windows\\win.ini", "\x00", "\x07\x1b[31m", "\r\n", "\u2028\u2029",
+    "\u202eevil\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627", "e\u0301\u0301\u0301",
+    "\ufeff", "\u00ad", "\u200b\u200d", "\ud800", "\udfff", "\udc80abc", "\U0001f600\U0001f44d\U0001f3fd",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0010ffff", "\ufffd", "ﷺ", "𝔤𝔯𝔢𝔞𝔱", "ǅ", "İ", "ß",
+    "great", "awful", "not bad", "red green blue", "don't", "it’s", "<unk>", "<pad>", "...", "!!!", "  \t  ",
+)
+WORDS = ("the", "movie", "was", "great", "awful", "boring", "red", "green", "blue", "not", "a", "and", "but")
+PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~¿¡«»—–…·"
+WHITESPACE = " \t\n\r\x0b\x0c\u00a0\u1680\u2000\u2003\u200a\u3000"
+LONG_PASTE = 100_000
+CANARY = "attractorscope-canary"  # a valid bundle planted outside the store: no path may reach it
+PATH_LIKE = (f"../{CANARY}", f"../../{CANARY}", f"/tmp/{CANARY}", f"{CANARY}/../{CANARY}", "../models_store",
+             "../../etc/passwd", "/etc/passwd", "..", ".", "%2e%2e/x", "tiny-gru/../tiny-gru", "x" * 5000, "TINY-GRU",
+             "tiny-gru\n", " tiny-gru", "tiny-gru\x00")
+
+
+def nasty_text() -> st.SearchStrategy[str]:
+    """Arbitrary unicode (surrogates and controls included), hostile snippets, words, only punctuation,
+    only whitespace, and now and then a paste of ~100k characters (built by repetition, so it is cheap)."""
+    any_char = st.characters(exclude_categories=())  # every category, lone surrogates too
+    piece = st.one_of(st.text(any_char, max_size=12), st.sampled_from(SNIPPETS), st.sampled_from(WORDS),
+                      st.text(st.sampled_from(PUNCTUATION), min_size=1, max_size=6))
+    short = st.lists(piece, max_size=40).flatmap(
+        lambda parts: st.sampled_from([" ", "", "\n"]).map(lambda sep: sep.join(parts)))
+    only_punct = st.text(st.sampled_from(PUNCTUATION), min_size=1, max_size=300)
+    only_space = st.text(st.sampled_from(WHITESPACE), min_size=1, max_size=300)
+    paste = st.tuples(short.filter(bool), st.integers(LONG_PASTE // 2, LONG_PASTE * 6 // 5)).map(
+        lambda pair: (pair[0] * (pair[1] // len(pair[0]) + 1))[: pair[1]])
+    # pastes are slow to process (every entry point runs ~2,000 tokens), so ~1 case in 20 is one
+    return st.one_of(*[short] * 17, only_punct, only_space, paste)
+
+
+def nasty_value() -> st.SearchStrategy:
+    """What a tampered request can carry where a string belongs: text, numbers, lists, objects, null."""
+    scalar = st.one_of(nasty_text(), st.integers(), st.floats(), st.booleans(), st.none())
+    return st.one_of(nasty_text(), nasty_text(), scalar, st.lists(scalar, max_size=3),
+                     st.dictionaries(st.text(max_size=5), scalar, max_size=3))
+
+
+# --- driving Dash the way the browser does --------------------------------------------------------
+
+def _prop_id(component_id, prop: str) -> str:
+    if isinstance(component_id, dict):
+        component_id = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    return f"{component_id}.{prop}"
+
+
+def _parse_output(spec: str) -> dict:
+    component_id, prop = spec.rsplit(".", 1)
+    return {"id": json.loads(component_id) if component_id.startswith("{") else component_id, "property": prop}
+
+
+def find_dependency(dependencies: list[dict], output_prefix: str) -> dict:
+    """The server-side callback whose output starts with ``output_prefix`` (from `/_dash-dependencies`)."""
+    return next(d for d in dependencies
+                if not d.get("clientside_function") and d["output"].lstrip(".").startswith(output_prefix))
+
+
+def callback_body(dependency: dict, inputs: list, state: list = (), outputs=None) -> dict:
+    """The JSON the renderer posts to `/_dash-update-component`; inputs/state are (id, property, value)
+    tuples, or a list standing for the matches of a pattern-matching id, already in wire form."""
+    spec = dependency["output"]
+    if outputs is None:
+        outputs = [_parse_output(s) for s in spec[2:-2].split("...")] if spec.startswith("..") else _parse_output(spec)
+    wire = lambda items: [item if isinstance(item, list) else {"id": item[0], "property": item[1], "value": item[2]}
+                          for item in items]  # noqa: E731
+    return {"output": spec, "outputs": outputs, "inputs": wire(inputs), "state": wire(state),
+            "changedPropIds": [_prop_id(inputs[0][0], inputs[0][1])]}
+
+
+def page_inputs(pathname: str, search: str) -> list[tuple]:
+    """Inputs of the pages router: what a browser sends when it opens a link."""
+    return [("_pages_location", "pathname", pathname), ("_pages_location", "search", search)]
+
+
+PAGES_OUTPUT = "_pages_content.children"
+
+
+class DashClient:
+    """Posts callback requests shaped like the renderer's to a Flask test client."""
+
+    def __init__(self, flask_client):
+        self.client = flask_client
+        self.client.get("/")
+        self.dependencies = self.client.get("/_dash-dependencies").get_json()
+
+    def call(self, output_prefix: str, inputs: list, state: list = (), outputs=None):
+        body = callback_body(find_dependency(self.dependencies, output_prefix), inputs, state, outputs)
+        return self.client.post("/_dash-update-component", json=body)
+
+    def page(self, pathname: str, search: str):
+        """The pages router's answer for a URL (what a browser gets when it opens the link)."""
+        return self.call(PAGES_OUTPUT, page_inputs(pathname, search))
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+TAG_RE = re.compile(r"<[A-Za-z/!?]")
+
+
+def check_dash_response(resp) -> dict:
+    """A 200 with a Dash JSON answer, or a 204 (nothing to update); never a 500 or a traceback."""
+    body = resp.get_data(as_text=True)
+    assert resp.status_code in (200, 204), f"HTTP {resp.status_code}: {body[:300]}"
+    assert "Traceback" not in body, body[:300]
+    if resp.status_code == 204:
+        return {}
+    data = json.loads(body)
+    assert data.get("multi") is True and isinstance(data.get("response"), dict), body[:300]
+    assert '"dangerously_allow_html":true' not in body.replace(" ", "")
+    return data["response"]
+
+
+def check_tokens_are_inert(tokens: list) -> None:
+    """Tokens reach the page and Plotly hover labels: none may carry markup."""
+    for token in tokens:
+        assert isinstance(token, str) and token and not TAG_RE.search(token), repr(token)
+
+
+def check_trajectory_payload(payload: dict) -> None:
+    n = payload["n"]
+    assert n == len(payload["tokens"]) <= 2000
+    assert len(payload["xyz"]) == 3 * n and len(payload["probs"]) == payload["k"] * n or n == 0
+    assert all(isinstance(x, (int, float)) for x in payload["xyz"] + payload["probs"])
+    assert all(0 <= i < n for i in payload["unk"])
+    check_tokens_are_inert(payload["tokens"])
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    """core.cli.main in-process; argparse's own usage errors count as a clean exit 2."""
+    from core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as stop:
+            code = stop.code
+    text = out.getvalue() + err.getvalue()
+    assert code in (0, 2), f"exit {code}: {text[-300:]}"
+    assert "Traceback" not in text, text[-300:]
+    return code, text
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    name: str
+    strategy: st.SearchStrategy
+    check: Callable  # check(client: DashClient, run_id: str, value) -> None; raises AssertionError
+
+
+PAGES = ("/", "/fixed-points", "/geometry", "/words", "/linearization", "/decomposition", "/compare", "/train",
+         "/models")
+QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "__proto__", "constructor", "")
+
+
+def url_search() -> st.SearchStrategy[str]:
+    """A tampered query string: known and unknown keys, repeated keys, path-like and overlong values."""
+    value = st.one_of(nasty_text(), st.sampled_from(PATH_LIKE), st.integers().map(str))
+    pairs = st.lists(st.tuples(st.one_of(st.sampled_from(QUERY_KEYS), st.text(max_size=8)), value), max_size=5)
+    return st.one_of(pairs.map(lambda p: "?" + urlencode(p, errors="surrogatepass")), nasty_text().map(lambda t: "?" + t), st.just(""))
+
+
+# --- the entry points -----------------------------------------------------------------------------
+
+COMPARE_OUTPUTS = [[{"id": {"side": s, "type": t}, "property": p} for s in "ab"]
+                   for t, p in (("compare-graph", "figure"), ("compare-prediction", "children"))]
+COMPARE_GRAPH_IDS = [{"id": {"side": s, "type": "compare-graph"}, "property": "id",
+                      "value": {"side": s, "type": "compare-graph"}} for s in "ab"]
+
+
+def _explore_text(c: DashClient, run_id: str, text) -> None:
+    resp = c.call("trajectory-data.data", [("debounced-text", "data", text)], [("model-picker", "value", run_id)])
+    patch = check_dash_response(resp)["trajectory-data"]["data"]
+    check_trajectory_payload(patch["operations"][0]["params"]["value"])
+
+
+def _explore_switch(c: DashClient, run_id: str, value) -> None:
+    text, model = value
+    resp = c.call("trajectory-graph.figure", [("model-picker", "value", run_id if model is None else model),
+                                              ("view-mode", "value", "3d")],
+                  [("sentence-input", "value", text), ("model-info", "data", None)])
+    response = check_dash_response(resp)
+    for payload in response["trajectory-data"]["data"].values():
+        check_trajectory_payload(payload)
+
+
+def _linearization_text(c: DashClient, run_id: str, text) -> None:
+    check_dash_response(c.call("linearization-body.children", [("model-picker", "value", run_id),
+                                                               ("linearization-text", "value", text)]))
+
+
+def _words_search(c: DashClient, run_id: str, text) -> None:
+    check_dash_response(c.call("words-body.children", [("model-picker", "value", run_id),
+                                                       ("words-search", "value", text)]))
+
+
+def _compare_text(c: DashClient, run_id: str, text) -> None:
+    resp = c.call('{"side":["ALL"],"type":"compare-graph"}.figure', [("compare-text", "value", text)],
+                  [("compare-model-a", "value", run_id), ("compare-model-b", "value", run_id), COMPARE_GRAPH_IDS],
+                  outputs=COMPARE_OUTPUTS)
+    check_dash_response(resp)
+
+
+def _train_form(c: DashClient, run_id: str, value) -> None:
+    """The run-name box (and, tampered, any field) on Start and on every keystroke's estimate."""
+    field, text = value
+    from dashboard.train_form import DEFAULTS
+
+    form = {**DEFAULTS, field: text}
+    states = [(f"train-{name}", "value", v) for name, v in form.items()]
+    check_dash_response(c.call("train-job-to-run.data", [("train-start", "n_clicks", 1)], states))
+    check_dash_response(c.call("train-estimate.children", states))
+
+
+def _page_url(c: DashClient, run_id: str, value) -> None:
+    path, search = value
+    response = check_dash_response(c.page(path, search))
+    assert "_pages_content" in response
+
+
+def _cli_eval_text(c, run_id: str, text) -> None:
+    run_cli(["eval", run_id, f"--text={text}"])
+
+
+def _cli_run_id(c, run_id: str, value) -> None:
+    command, name = value
+    if name in (run_id, "broken-bundle"):
+        return
+    argv = {"eval": ["eval", name, "--text=good"], "analyze": ["analyze", name], "run-job": ["run-job", name]}[command]
+    code, _ = run_cli(argv)
+    assert code == 2
+
+
+ENTRY_POINTS = (
+    EntryPoint("explore text", nasty_text(), _explore_text),
+    EntryPoint("explore model switch", st.tuples(nasty_text(), st.one_of(st.none(), nasty_value())), _explore_switch),
+    EntryPoint("linearization text", nasty_text(), _linearization_text),
+    EntryPoint("words search", nasty_text(), _words_search),
+    EntryPoint("compare text", nasty_text(), _compare_text),
+    EntryPoint("train form", st.tuples(st.sampled_from(["run_id", "run_id", "units", "lr", "task", "cell"]),
+                                       nasty_value()), _train_form),
+    EntryPoint("page URLs", st.tuples(st.sampled_from(PAGES), url_search()), _page_url),
+    EntryPoint("cli eval --text", nasty_text(), _cli_eval_text),
+    EntryPoint("cli run ids", st.tuples(st.sampled_from(["eval", "analyze", "run-job"]),
+                                        st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(
+                                            lambda t: not t.startswith("-"))), _cli_run_id),
+)
+
+
+# --- watching for file access outside the store ---------------------------------------------------
+
+FILE_EVENTS = ("open", "os.listdir", "os.scandir", "os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.mkdir")
+_watched: list[tuple[str, list]] = []  # (marker, hits): the audit hook cannot be removed, so it reads this
+
+
+def _audit(event: str, args) -> None:
+    if _watched and event in FILE_EVENTS and args:
+        path = str(args[0])
+        for marker, hits in _watched:
+            if marker in path:
+                hits.append((event, path))
+
+
+class FileAccessWatch:
+    """Records every file event whose path contains ``marker`` while the context is open."""
+
+    _hook_installed = False
+
+    def __init__(self, marker: str):
+        self.marker, self.hits = marker, []
+
+    def __enter__(self):
+        import sys
+
+        if not FileAccessWatch._hook_installed:
+            sys.addaudithook(_audit)
+            FileAccessWatch._hook_installed = True
+        _watched.append((self.marker, self.hits))
+        return self
+
+    def __exit__(self, *exc):
+        _watched.remove((self.marker, self.hits))
