@@ -16,7 +16,7 @@ from dash import Dash, dcc, html
 from core import store
 from dashboard import ids
 from dashboard.background import JobLauncher, make_celery
-from dashboard.cache import BundleCache, make_flask_cache
+from dashboard.cache import BundleCache, ModelMemo, make_flask_cache
 from dashboard.settings import Settings
 
 __all__ = ["create_app"]
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
     app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
+    app.server.config["ATTRACTORSCOPE_MEMO"] = ModelMemo()
     app.server.config["ATTRACTORSCOPE_CACHE"] = make_flask_cache(app.server, settings.redis_url)
     _add_security_headers(app)
     app.layout = lambda: html.Div(className="app", children=[

@@ -168,7 +168,7 @@ def start_training_job(store: Path) -> str:
 
     preset = PRESETS["gru-cat3"]
     config = dataclasses.replace(preset, run_id="load-bench-job",
-                                 train=dataclasses.replace(preset.train, steps=20_000, patience=100_000))
+                                 train=dataclasses.replace(preset.train, steps=20_000, patience=10_000))
     registry = JobRegistry(store)
     job = registry.create(config)
     JobLauncher(dataclasses.replace(Settings.from_env(), store=store)).launch(job.job_id)
@@ -230,6 +230,8 @@ def main() -> None:
             finally:
                 stop_training_job(store, job_id)
             busy_p95 = report("while a training job runs", busy_rec, wall)
+            print("\nmemory after both runs (no growth: bundles load once per worker, not per request):")
+            worker_memory(master)
             print(f"\ninteractive p95 while training / idle: {busy_p95 / idle_p95:.2f}x (goal <= 2x)")
         print(f"\ngoal: p95 <= 250 ms and 0 errors; idle p95 {idle_p95:.0f} ms, "
               f"{sum(idle_rec.errors.values())} errors")

@@ -28,8 +28,9 @@ def make_celery(redis_url: str):
 
     @celery_app.task(name=CELERY_TASK)
     def run_job_task(job_id: str) -> str:
-        from core.jobs import JobRegistry, run_job
+        from core.jobs import JobRegistry, lower_priority, run_job
 
+        lower_priority()  # this worker only trains: let the web workers go first
         settings = Settings.from_env()  # a worker shares the web workers' env: same store, same limits
         status = run_job(job_id, JobRegistry(settings.store, max_running=settings.max_jobs))
         return status.state if status else "unknown"

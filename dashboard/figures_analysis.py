@@ -7,13 +7,10 @@ import plotly.graph_objects as go
 
 from dashboard.figures import FONT, _axis_titles, class_colors
 
-NEUTRAL = "#B8BEC8"
-
 __all__ = [
     "eigenvalue_figure", "time_constant_figure", "alignment_figure", "q_histogram", "explained_variance_figure",
-    "readout_arrows_figure", "angle_heatmap", "evidence_plane_figure", "word_scatter", "log_odds_scatter",
-    "decomposition_bars", "decomposition_path_figure", "linearization_figure", "one_step_error_figure",
-    "with_trajectory",
+    "readout_arrows_figure", "angle_heatmap", "evidence_plane_figure", "decomposition_bars",
+    "decomposition_path_figure", "with_trajectory",
 ]
 
 
@@ -143,84 +140,6 @@ def evidence_plane_figure(xy_bx2, final_label_b, class_names, x_title, y_title, 
     return fig
 
 
-def _word_traces(words, x_w, y_w, class_w, class_names, ordered, hover: str) -> list:
-    """One Scattergl per colour class (neutral words first, in grey, so class words sit on top)."""
-    colors = class_colors(class_names, ordered)
-    words = np.asarray(words, dtype=object)
-    traces = []
-    for k, name, color in [(-1, "neutral", NEUTRAL)] + list(zip(range(len(class_names)), class_names, colors)):
-        mask = class_w == k
-        label = name if k < 0 else f"favours {name}"
-        traces.append(go.Scattergl(x=x_w[mask], y=y_w[mask], mode="markers", text=words[mask], name=label,
-                                   marker=dict(size=6, color=color, opacity=0.45 if k < 0 else 0.75),
-                                   hovertemplate=hover))
-    return traces
-
-
-def _label(fig: go.Figure, x, y, text) -> None:
-    """Searched words as labels on a white box just above their point, readable over a dense cloud."""
-    for xi, yi, word in zip(x, y, text):
-        if np.isfinite(xi) and np.isfinite(yi):
-            fig.add_annotation(x=xi, y=yi, text=word, showarrow=True, arrowhead=0, arrowwidth=1, ax=0, ay=-22,
-                               font=dict(size=15, color="#111"), bgcolor="rgba(255,255,255,0.85)",
-                               bordercolor="#111", borderwidth=1, borderpad=2)
-
-
-def word_scatter(words, x_w, y_w, class_w, class_names, x_title, y_title, highlight=None, ordered=False) -> go.Figure:
-    """One point per vocabulary word, coloured by the class its log-odds favour (``class_w``, -1:
-    neutral); words in ``highlight`` enlarged, outlined and labelled (last trace, named "search")."""
-    x_w, y_w, class_w = np.asarray(x_w, float), np.asarray(y_w, float), np.asarray(class_w)
-    hover = "<b>%{text}</b><br>" + x_title + ": %{x:.3f}<br>" + y_title + ": %{y:.3f}<extra></extra>"
-    fig = go.Figure(_word_traces(words, x_w, y_w, class_w, class_names, ordered, hover))
-    hit = np.array([w in (highlight or ()) for w in words], dtype=bool)
-    colors = class_colors(class_names, ordered) + [NEUTRAL]
-    fig.add_trace(go.Scatter(x=x_w[hit], y=y_w[hit], mode="markers", text=np.asarray(words, object)[hit],
-                             name="search", marker=dict(size=14, color=[colors[k] for k in class_w[hit]],
-                                                        line=dict(width=2, color="#111")),
-                             hovertemplate=hover, showlegend=False))
-    _label(fig, x_w[hit], y_w[hit], np.asarray(words, object)[hit])
-    fig.add_hline(y=0, line=dict(color="#BBB", width=1))
-    fig.add_vline(x=0, line=dict(color="#BBB", width=1))
-    _layout(fig, height=460, legend=dict(orientation="h", y=1.1, itemsizing="constant"))
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title)
-    return fig
-
-
-def log_odds_scatter(words, deflection_wxc, log_odds_wxc, class_w, class_names, r_c, highlight=None,
-                     ordered=False) -> go.Figure:
-    """Each word's deflection toward a class (y) against its log-odds for that class in the training
-    data (x). Two classes: one column (positive vs negative), coloured like ``word_scatter``. More
-    classes: one trace per class c (all words, coloured by c, r in the legend)."""
-    d, o = np.atleast_2d(np.asarray(deflection_wxc, float)), np.atleast_2d(np.asarray(log_odds_wxc, float))
-    words = np.asarray(words, dtype=object)
-    hover = "<b>%{text}</b><br>log-odds %{x:.2f}<br>deflection %{y:.3f}<extra></extra>"
-    if d.shape[1] == 1:
-        fig = go.Figure(_word_traces(words, o[:, 0], d[:, 0], np.asarray(class_w), class_names, ordered, hover))
-        x_title, y_title = f"log-odds {class_names[-1]} vs {class_names[0]} in training data", \
-            f"deflection {class_names[-1]} − {class_names[0]}"
-    else:
-        colors = class_colors(class_names, ordered)
-        fig = go.Figure([go.Scattergl(x=o[:, c], y=d[:, c], mode="markers", text=words, name=f"{name} (r = {r:.2f})",
-                                      marker=dict(size=5, color=colors[c], opacity=0.6), hovertemplate=hover)
-                         for c, (name, r) in enumerate(zip(class_names, r_c))])
-        x_title, y_title = "log-odds of class c vs the rest", "deflection toward class c"
-    hit = np.array([w in (highlight or ()) for w in words], dtype=bool)
-    column = 0 if d.shape[1] == 1 else None
-    hx = o[hit, column] if column is not None else o[hit].max(axis=1)
-    hy = d[hit, column] if column is not None else d[hit][np.arange(hit.sum()), o[hit].argmax(axis=1)]
-    fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers", text=words[hit], name="search", showlegend=False,
-                             hovertemplate=hover,
-                             marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(width=2, color="#111"))))
-    _label(fig, hx, hy, words[hit])
-    title = dict(text=f"Pearson r = {r_c[0]:.2f}", font=dict(size=15)) if d.shape[1] == 1 else None
-    _layout(fig, height=460, title=title, legend=dict(orientation="h", y=1.1, x=0.3 if title else 0,
-                                                      itemsizing="constant"))
-    fig.update_xaxes(title=x_title, zeroline=True, zerolinecolor="#BBB")
-    fig.update_yaxes(title=y_title, zeroline=True, zerolinecolor="#BBB")
-    return fig
-
-
 def decomposition_bars(fractions_3: np.ndarray) -> go.Figure:
     names = ["temporal (μ_t)", "input-driven (χ(w))", "residual"]
     fig = go.Figure(go.Bar(x=names, y=fractions_3, text=[f"{f:.1%}" for f in fractions_3], textposition="outside",
@@ -264,62 +183,6 @@ def decomposition_path_figure(mu_tx3, chi_wx3, words, anchor_3, class_w=None, cl
                       legend=dict(orientation="h", y=1.02, itemsizing="constant"),
                       scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2],
                                  aspectmode="data", camera=dict(eye=dict(x=1.7, y=1.7, z=1.0))))
-    return fig
-
-
-def linearization_figure(full_tx3, lin_tx3, tokens, anchor_3, fp_xyz_px3, explained_k) -> go.Figure:
-    """Left: the true trajectory and the linear system's in PC1–PC2, around the expansion point h*.
-    Right: both along PC1, token by token."""
-    from plotly.subplots import make_subplots
-
-    full, lin = np.asarray(full_tx3, float), np.asarray(lin_tx3, float)
-    axis_titles = _axis_titles(np.asarray(explained_k))
-    steps = np.arange(1, len(full) + 1)
-    hover = [f"#{i + 1} {tok}" for i, tok in enumerate(tokens)]
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.1)
-    fig.add_trace(go.Scatter(x=fp_xyz_px3[:, 0], y=fp_xyz_px3[:, 1], mode="markers", name="fixed points",
-                             marker=dict(size=7, symbol="diamond", color="#C8CDD6"), hoverinfo="skip"), 1, 1)
-    for xyz, name, color, dash in ((full, "full RNN", "#111", "solid"), (lin, "linearized around h*", "#D55E00", "dash")):
-        fig.add_trace(go.Scatter(x=xyz[:, 0], y=xyz[:, 1], mode="lines+markers", name=name, legendgroup=name,
-                                 line=dict(color=color, width=3, dash=dash), marker=dict(size=5, color=color),
-                                 text=hover, hovertemplate="%{text}<extra>" + name + "</extra>"), 1, 1)
-        fig.add_trace(go.Scatter(x=steps, y=xyz[:, 0], mode="lines", name=name, legendgroup=name, showlegend=False,
-                                 line=dict(color=color, width=3, dash=dash), text=hover,
-                                 hovertemplate="%{text}: %{y:.3f}<extra>" + name + "</extra>"), 1, 2)
-    fig.add_trace(go.Scatter(x=[anchor_3[0]], y=[anchor_3[1]], mode="markers", name="expansion point h*",
-                             marker=dict(size=15, symbol="diamond", color="#0072B2", line=dict(width=2, color="#fff")),
-                             hoverinfo="name"), 1, 1)
-    if len(full):
-        fig.add_trace(go.Scatter(x=[full[0, 0]], y=[full[0, 1]], mode="markers", name="first token",
-                                 marker=dict(size=12, symbol="circle-open", color="#111", line=dict(width=2)),
-                                 hoverinfo="name"), 1, 1)
-    _layout(fig, height=440, legend=dict(orientation="h", y=1.12, itemsizing="constant"))
-    fig.update_xaxes(title=axis_titles[0], row=1, col=1)
-    fig.update_yaxes(title=axis_titles[1], row=1, col=1)
-    fig.update_xaxes(title="token", row=1, col=2)
-    fig.update_yaxes(title=axis_titles[0], row=1, col=2)
-    return fig
-
-
-def one_step_error_figure(err_t, tokens, reference: float = 0.10, heldout_median: float | None = None) -> go.Figure:
-    """Relative error of one linearized step per token, in percent, with the paper's ~10% marked."""
-    err = np.asarray(err_t, float) * 100
-    steps = np.arange(1, len(err) + 1)
-    colors = np.where(err <= reference * 100, "#0072B2", "#E69F00")
-    fig = go.Figure(go.Bar(x=steps, y=err, marker_color=colors, customdata=list(tokens), name="this text",
-                           hovertemplate="#%{x} %{customdata}: %{y:.1f}%<extra></extra>"))
-    fig.add_hline(y=reference * 100, line=dict(color="#D55E00", dash="dash", width=2),
-                  annotation_text=f"paper: ~{reference:.0%}", annotation_position="top left")
-    if heldout_median is not None and np.isfinite(heldout_median):
-        fig.add_hline(y=heldout_median * 100, line=dict(color="#009E73", dash="dot", width=2),
-                      annotation_text=f"median on held-out texts: {heldout_median:.1%}",
-                      annotation_position="top right")
-    _layout(fig, height=320, bargap=0.15, showlegend=False)
-    if 0 < len(tokens) <= 40:
-        fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=list(tokens), tickangle=-45)
-    else:
-        fig.update_xaxes(title="token")
-    fig.update_yaxes(title="one-step error (%)", rangemode="tozero")
     return fig
 
 

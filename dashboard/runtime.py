@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from dashboard.cache import BundleCache
+from dashboard.cache import BundleCache, ModelMemo
 from dashboard.settings import Settings
 
-__all__ = ["settings", "bundles", "flask_cache", "job_launcher"]
+__all__ = ["settings", "bundles", "model_memo", "flask_cache", "job_launcher"]
 
 
 def settings() -> Settings:
@@ -15,6 +15,10 @@ def settings() -> Settings:
 
 def bundles() -> BundleCache:
     return current_app.config["ATTRACTORSCOPE_BUNDLES"]
+
+
+def model_memo() -> ModelMemo:
+    return current_app.config["ATTRACTORSCOPE_MEMO"]
 
 
 def flask_cache():

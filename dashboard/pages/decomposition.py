@@ -9,6 +9,7 @@ from core.words import favoured_class_of, frequent_words
 from dashboard import figures_analysis as fa, ids
 from dashboard.components.page_shell import (load_analyzed, page_frame, resolve_run_id, section,
                                              url_sync)
+from dashboard.runtime import model_memo
 
 dash.register_page(__name__, path="/decomposition", name="Decomposition", title="attractorscope · Decomposition",
                    order=5)
@@ -48,8 +49,8 @@ def _body(run_id, pick):
     bundle, problem = load_analyzed(run_id, NEEDED, "The temporal / input decomposition")
     if problem is not None:
         return problem
-    a = bundle.analysis
-    return decomposition_sections(a, bundle.vocab.itos, bundle.class_names, bool(bundle.info.get("ordered")), pick)
+    return model_memo().get("decomposition", bundle, (pick,), lambda: decomposition_sections(
+        bundle.analysis, bundle.vocab.itos, bundle.class_names, bool(bundle.info.get("ordered")), pick))
 
 
 def decomposition_sections(a, itos, names: list[str], ordered: bool, pick) -> list:

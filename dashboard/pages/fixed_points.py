@@ -9,7 +9,7 @@ from core.geometry import readout_alignment, readout_full
 from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
-from dashboard.runtime import bundles
+from dashboard.runtime import bundles, model_memo
 
 dash.register_page(__name__, path="/fixed-points", name="Fixed points", title="attractorscope · Fixed points", order=1)
 
@@ -58,6 +58,11 @@ def _body(run_id, sort_by):
     fps = analysis.fixed_points
     if fps is None or "fp_xyz_px3" not in analysis:
         return not_computed("Fixed points", run_id)
+    return model_memo().get("fixed-points", bundle, (sort_by,), lambda: _sections(bundle, run_id, sort_by))
+
+
+def _sections(bundle, run_id, sort_by):
+    analysis, fps = bundle.analysis, bundle.analysis.fixed_points
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
     fig = figures.attractor_figure(analysis, names, ordered, uirevision=f"fp-{run_id}")
     # open on the stable, converged point most initial states reached: the attractor's anchor

@@ -8,7 +8,7 @@ from core.geometry import count_plane
 from dashboard import figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
-from dashboard.runtime import bundles
+from dashboard.runtime import bundles, model_memo
 
 dash.register_page(__name__, path="/geometry", name="Geometry", title="attractorscope · Geometry", order=2)
 
@@ -46,6 +46,11 @@ def _body(run_id):
     needed = ("final_explained_ratio_k", "readout_angles_kxk", "final_xyz_bx3", "readout_pc_kx3")
     if any(name not in a for name in needed):
         return not_computed("Attractor geometry", run_id)
+    return model_memo().get("geometry", bundle, (), lambda: _sections(bundle))
+
+
+def _sections(bundle):
+    a = bundle.analysis
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
     k = len(names)
     ratio = a["final_explained_ratio_k"]

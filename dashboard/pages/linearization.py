@@ -6,7 +6,7 @@ import numpy as np
 from dash import Input, Output, callback, dcc, html
 
 from core.linearize import PAPER_ERROR, linearize_text
-from dashboard import figures_analysis as fa, ids
+from dashboard import figures_text as ft, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
@@ -78,7 +78,7 @@ def linearization_sections(a, tokens, result, truncated: bool) -> list:
     diverged = " The linear rollout diverged (its states grew without bound) and stops where it did." \
         if np.isnan(result.lin_txn).any() else ""
     return [
-        section("Full network vs linear system", dcc.Graph(figure=fa.linearization_figure(
+        section("Full network vs linear system", dcc.Graph(figure=ft.linearization_figure(
             full_tx3, lin_tx3, tokens, anchor_3, a["fp_xyz_px3"], a.pca.explained_variance_ratio_k_)),
             note=f"{len(tokens)} tokens{cut}. Both start from the zero state and read the same words; the linear "
                  f"system is expanded around fixed point #{result.anchor_index + 1} (blue diamond), the converged "
@@ -90,7 +90,7 @@ def linearization_sections(a, tokens, result, truncated: bool) -> list:
             _metric(f"{median:.1%}" if np.isfinite(median) else "–", "median on held-out texts (stored)"),
             *([_metric(f"{a.scalar('lin_state_err_median'):.1%}", "held-out median relative to the next state's "
                        "size |F(h)| instead of the step")] if "lin_state_err_median" in a else []),
-        ]), dcc.Graph(figure=fa.one_step_error_figure(err, tokens, PAPER_ERROR, median)),
+        ]), dcc.Graph(figure=ft.one_step_error_figure(err, tokens, PAPER_ERROR, median)),
             note="Each bar: start from the network's true state before the token, take one step of the linear "
                  "model around the fixed point nearest that state, and compare with the network's real step: "
                  "|linear − true| / |true step|. Orange bars miss by more than the paper's ~10%."),

@@ -8,7 +8,7 @@ import numpy as np
 from dash import Input, Output, callback, dcc, html
 
 from core.words import deflection_log_odds_correlation, favoured_class, readout_contrast
-from dashboard import figures_analysis as fa, ids
+from dashboard import figures_text as ft, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import (load_analyzed, page_frame, resolve_run_id, section,
                                              url_sync)
@@ -102,9 +102,9 @@ def word_sections(a, words: list[str], names: list[str], ordered: bool, query) -
     r_text = ", ".join(f"{n} {r:.2f}" for n, r in zip(names if len(r_c) > 1 else names[-1:], r_c))
     return [
         html.Div(className="two-col", children=[
-            section("Deflections of every word", dcc.Graph(figure=fa.word_scatter(
+            section("Deflections of every word", dcc.Graph(figure=ft.word_scatter(
                 words, x, y, class_w, names, x_title, y_title, hits, ordered)), note=f"{note} {status}"),
-            section("Deflection vs log-odds in the training data", dcc.Graph(figure=fa.log_odds_scatter(
+            section("Deflection vs log-odds in the training data", dcc.Graph(figure=ft.log_odds_scatter(
                 words, deflection, log_odds, class_w, names, r_c, hits, ordered)),
                 note=f"One point per word{'' if len(names) == 2 else ' and class'}: x, how much more often it "
                      f"occurs in that class than in the others (log-odds); y, how far it pushes the state toward "

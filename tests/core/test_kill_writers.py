@@ -25,6 +25,7 @@ from core.analysis import NOT_ANALYZED, load_analysis
 from tests.conftest import TINY_RUN_ID
 
 REPO = Path(__file__).resolve().parents[2]
+LEFTOVER_PREFIXES = (store.TEMP_PREFIX, store.TRASH_PREFIX, store.REPLACED_PREFIX)
 RUN_ID = "killme"
 # the smallest run that still trains, saves and analyzes (~7 s here, most of it imports and data)
 TRAIN_ARGS = ["train", "--task", "categorical", "--classes", "2", "--units", "8", "--embed", "4",
@@ -78,7 +79,7 @@ def _entries(root: Path) -> list[Path]:
 
 
 def _temp_dirs(root: Path) -> list[str]:
-    return [p.name for p in _entries(root) if p.name.startswith((store.TEMP_PREFIX, store.TRASH_PREFIX))]
+    return [p.name for p in _entries(root) if p.name.startswith(LEFTOVER_PREFIXES)]
 
 
 def _analysis_temps(root: Path) -> list[str]:
@@ -93,7 +94,7 @@ def _leftovers(root: Path) -> list[str]:
 
 def assert_every_bundle_whole(root: Path) -> None:
     for path in _entries(root):
-        if path.name.startswith((store.TEMP_PREFIX, store.TRASH_PREFIX)):
+        if path.name.startswith(LEFTOVER_PREFIXES):
             continue
         bundle = store.load_path(path)  # a BundleError here would be a half-written bundle in place
         if (path / "analysis.npz").exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import plotly.graph_objects as go
 import pytest
 from dash import Patch, dcc
 
@@ -101,7 +102,7 @@ def test_layouts_take_the_model_and_text_from_the_url(app_ctx, module, kwargs):
 def test_words_search_highlights_and_binary_axis(app_ctx):
     from dashboard.pages import words
 
-    scatter = _graphs(words._body(TINY_RUN_ID, "red, gre*"))[0].figure
+    scatter = go.Figure(_graphs(words._body(TINY_RUN_ID, "red, gre*"))[0].figure)
     search = next(t for t in scatter.data if t.name == "search")
     assert sorted(search.text) == ["green", "red"]
     assert "green − red" in scatter.layout.xaxis.title.text or "red − green" in scatter.layout.xaxis.title.text
@@ -116,7 +117,7 @@ def test_words_correlation_is_reported(app_ctx):
 
     text = _text(words._body(TINY_RUN_ID, ""))
     assert "Pearson r:" in text
-    log_odds = _graphs(words._body(TINY_RUN_ID, ""))[1].figure
+    log_odds = go.Figure(_graphs(words._body(TINY_RUN_ID, ""))[1].figure)
     assert log_odds.layout.title.text.startswith("Pearson r = ")
 
 
@@ -126,7 +127,7 @@ def test_linearization_caps_the_text_and_handles_empty_input(app_ctx):
     long_text = " ".join(["red", "green", "the"] * 200)
     body = linearization._body(TINY_RUN_ID, long_text)
     assert "400 tokens (cut at 400 tokens)" in _text(body)
-    assert len(_graphs(body)[1].figure.data[0].y) == 400
+    assert len(go.Figure(_graphs(body)[1].figure).data[0].y) == 400
     assert "Type or paste some text" in _text(linearization._body(TINY_RUN_ID, "  "))
     assert "Type or paste some text" in _text(linearization._body(TINY_RUN_ID, None))
 
