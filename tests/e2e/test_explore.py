@@ -273,6 +273,7 @@ def test_broken_bundle_is_disabled_and_explained(page):
     message = page.inner_text("#model-message")
     assert BROKEN_RUN_ID in message and "cannot be loaded" in message
     choose_model(page, TINY_RUN_ID)
+    wait_state(page, f"s.run_id === {js(TINY_RUN_ID)} && s.traj > 0")  # the switch swaps in the model's example
     page.fill("#sentence-input", "red red green")
     s = wait_state(page, drawn(TINY_RUN_ID, 3) + " && s.message_hidden")
     assert s["prediction"].startswith("Prediction: ")
