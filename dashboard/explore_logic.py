@@ -21,7 +21,7 @@ NO_MODEL = "No model is available yet: train one with `python -m core train --pr
 @dataclass(frozen=True)
 class ModelView:
     figure: go.Figure | dict
-    prediction_figure: go.Figure
+    prediction_figure: go.Figure | dict
     info: dict          # run_id, class names, colours, examples: what the browser needs to render
     message: str        # empty when all is well
     examples: list[str]
@@ -50,7 +50,17 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
     examples = [str(e) for e in bundle.info.get("examples", [])]
     info = {"run_id": run_id, "class_names": names, "colors": figures.class_colors(names, ordered),
             "examples": examples, "multilabel": bundle.config.model.multilabel}
-    return ModelView(figure, figures.prediction_figure(names, ordered), info, "", examples)
+    return ModelView(figure, _prediction_figure(names, ordered), info, "", examples)
+
+
+def _prediction_figure(names: list[str], ordered: bool) -> dict:
+    """The empty probabilities-over-tokens chart for these classes, built once (it depends on nothing else)."""
+    key = f"prediction:{ordered}:{names}"
+    figure = flask_cache().get(key)
+    if figure is None:
+        figure = figures.prediction_figure(names, ordered).to_plotly_json()
+        flask_cache().set(key, figure)
+    return figure
 
 
 def trajectory_for(run_id: str | None, text) -> dict:
