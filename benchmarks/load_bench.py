@@ -184,6 +184,10 @@ def stop_training_job(store: Path, job_id: str) -> None:
     from core.jobs import JobRegistry
 
     registry = JobRegistry(store)
+    status = registry.get(job_id)
+    last_step = status.curve[-1].get("step", 0) if status.curve else 0
+    print(f"\ntraining job: {status.stage}, {status.progress:.0%} done, step {last_step} of "
+          f"{status.config['train']['steps']} after {status.elapsed_s:.0f} s (it kept training on idle CPU)")
     registry.request_cancel(job_id)
     for _ in range(60):
         if registry.get(job_id).state != "running":
