@@ -84,11 +84,12 @@ def main() -> None:
     os.environ["ATTRACTORSCOPE_STORE"] = str(store_path)
 
     from app import create_app
-    from dashboard.pages import train
-    from dashboard.settings import Settings
     from core.jobs import JobRegistry
+    from dashboard.settings import Settings
 
     app = create_app(Settings(store=store_path))
+    from dashboard.pages import train  # registered by create_app
+
     app.server.config["ATTRACTORSCOPE_JOBS"] = type("NoLaunch", (), {"launch": lambda self, job_id: None})()
     train.job_registry = lambda: JobRegistry(tmp / "jobs")  # fuzzed Start clicks queue jobs here; none runs
     client = DashClient(app.server.test_client())

@@ -109,9 +109,11 @@ def log_odds_scatter(words, deflection_wxc, log_odds_wxc, class_w, class_names, 
     hy = d[hit, column] if column is not None else d[hit][np.arange(hit.sum()), o[hit].argmax(axis=1)]
     data.append(_search_trace(hx, hy, words[hit], hover,
                               dict(size=14, color="rgba(0,0,0,0)", line=dict(width=2, color="#111"))))
-    title = dict(text=f"Pearson r = {r_c[0]:.2f}", font=dict(size=15)) if d.shape[1] == 1 else None
+    # r at the right end of the legend row, so the two never overlap
+    title = dict(text=f"Pearson r = {r_c[0]:.2f}", font=dict(size=15), x=0.98, xanchor="right", y=0.97) \
+        if d.shape[1] == 1 else None
     zero = dict(zeroline=True, zerolinecolor="#BBB")
-    layout = _layout(460, title=title, legend=dict(orientation="h", y=1.1, x=0.3 if title else 0, itemsizing="constant"),
+    layout = _layout(460, title=title, legend=dict(orientation="h", y=1.1, x=0, itemsizing="constant"),
                      xaxis=dict(title=dict(text=x_title), **zero), yaxis=dict(title=dict(text=y_title), **zero),
                      annotations=_label_annotations(hx, hy, words[hit]))
     return _figure(data, layout)
