@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import time
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 ACTIVE_STATES = ("queued", "running")
 MAX_CURVE_POINTS = 400
 JOB_NICENESS = 19
+JOB_ID_RE = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 class JobCancelled(Exception):
@@ -77,8 +79,8 @@ class JobRegistry:
         self.max_running = max_running
 
     def _path(self, job_id: str) -> Path:
-        if not job_id.isalnum():
-            raise ValueError("bad job id")
+        if not isinstance(job_id, str) or not JOB_ID_RE.fullmatch(job_id):
+            raise ValueError("bad job id")  # ids come back from the browser: never a path, never odd unicode
         return self.root / f"{job_id}.json"
 
     def create(self, config: RunConfig) -> JobStatus:

@@ -89,7 +89,14 @@ def callback_body(dependency: dict, inputs: list, state: list = (), outputs=None
     wire = lambda items: [item if isinstance(item, list) else {"id": item[0], "property": item[1], "value": item[2]}
                           for item in items]  # noqa: E731
     return {"output": spec, "outputs": outputs, "inputs": wire(inputs), "state": wire(state),
-            "changedPropIds": [_prop_id(inputs[0][0], inputs[0][1])]}
+            "changedPropIds": [_changed(inputs[0])]}
+
+
+def _changed(first_input) -> str:
+    """The renderer's id of the input that fired (the first match, for a pattern-matching input)."""
+    if isinstance(first_input, list):
+        return _prop_id(first_input[0]["id"], first_input[0]["property"]) if first_input else ""
+    return _prop_id(first_input[0], first_input[1])
 
 
 def page_inputs(pathname: str, search: str) -> list[tuple]:
@@ -111,6 +118,12 @@ class DashClient:
     def call(self, output_prefix: str, inputs: list, state: list = (), outputs=None):
         body = callback_body(find_dependency(self.dependencies, output_prefix), inputs, state, outputs)
         return self.client.post("/_dash-update-component", json=body)
+
+    def call_matching(self, output_prefix: str, input_type: str, inputs: list):
+        """A callback told apart from others with the same output by its pattern-matching input's type."""
+        dep = next(d for d in self.dependencies if not d.get("clientside_function")
+                   and d["output"].startswith(output_prefix) and input_type in json.dumps(d["inputs"]))
+        return self.client.post("/_dash-update-component", json=callback_body(dep, inputs))
 
     def page(self, pathname: str, search: str):
         """The pages router's answer for a URL (what a browser gets when it opens the link)."""
@@ -256,6 +269,29 @@ def _cli_run_id(c, run_id: str, value) -> None:
     assert code == 2
 
 
+def _fixed_point_click(c: DashClient, run_id: str, click) -> None:
+    check_dash_response(c.call("fp-detail.children", [("fp-graph", "clickData", click)],
+                               [("model-picker", "value", run_id)]))
+
+
+def _job_button_ids(c: DashClient, run_id: str, value) -> None:
+    """Cancel and Delete buttons carry a job or run id in their pattern-matching id: tampered, it must
+    never reach outside the store, and never delete anything but a user's own run."""
+    button, index = value
+    if index in (run_id, "broken-bundle"):
+        return  # deleting the store's own runs by name is what the button is for
+    item = [{"id": {"type": button, "index": index}, "property": "n_clicks", "value": 1}]
+    check_dash_response(c.call_matching("train-form-message.children", button, [item]))
+
+
+def _click_data() -> st.SearchStrategy:
+    point = st.dictionaries(st.sampled_from(["customdata", "pointNumber", "curveNumber", "x"]), nasty_value(),
+                            max_size=3)
+    return st.one_of(nasty_value(), st.fixed_dictionaries({"points": st.lists(point, max_size=2)}),
+                     st.fixed_dictionaries({"points": st.lists(st.fixed_dictionaries(
+                         {"customdata": st.integers(-5, 10**12)}), min_size=1, max_size=1)}))
+
+
 ENTRY_POINTS = (
     EntryPoint("explore text", nasty_text(), _explore_text),
     EntryPoint("explore model switch", st.tuples(nasty_text(), st.one_of(st.none(), nasty_value())), _explore_switch),
@@ -265,6 +301,10 @@ ENTRY_POINTS = (
     EntryPoint("train form", st.tuples(st.sampled_from(["run_id", "run_id", "units", "lr", "task", "cell"]),
                                        nasty_value()), _train_form),
     EntryPoint("page URLs", st.tuples(st.sampled_from(PAGES), url_search()), _page_url),
+    EntryPoint("fixed point click", _click_data(), _fixed_point_click),
+    EntryPoint("job and run buttons", st.tuples(st.sampled_from(["job-cancel", "run-delete"]), st.one_of(
+        st.sampled_from(PATH_LIKE), nasty_text(), st.integers(), st.floats(), st.booleans(), st.none())),
+        _job_button_ids),
     EntryPoint("cli eval --text", nasty_text(), _cli_eval_text),
     EntryPoint("cli run ids", st.tuples(st.sampled_from(["eval", "analyze", "run-job"]),
                                         st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(

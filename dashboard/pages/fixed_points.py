@@ -42,11 +42,21 @@ def show_model(run_id, sort_by):
 @callback(Output("fp-detail", "children"), Input("fp-graph", "clickData"), State(ids.MODEL_PICKER, "value"),
           prevent_initial_call=True)
 def show_point(click, run_id):
-    point = (click or {}).get("points", [{}])[0]
-    index = point.get("customdata")
+    index = clicked_index(click)
     if index is None:
         return dash.no_update
-    return _detail(run_id, int(index))
+    try:
+        return _detail(run_id, index)
+    except ModelUnavailable as err:  # the model went away since the page was drawn
+        return unavailable(str(err))
+
+
+def clicked_index(click) -> int | None:
+    """The fixed point a click landed on (the point's customdata), or None for anything else."""
+    points = click.get("points") if isinstance(click, dict) else None
+    point = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+    index = point.get("customdata")
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 def _body(run_id, sort_by):
