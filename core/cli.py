@@ -108,11 +108,9 @@ def cmd_list(args) -> int:
 
 
 def _analysis_note(summary) -> str:
-    from core.analysis import NOT_ANALYZED
-
-    if summary.analysis_reason in ("", NOT_ANALYZED):
-        return f"no analysis (python -m core analyze {summary.run_id})"
-    return f"analysis unusable: {summary.analysis_reason}"
+    if summary.analysis_damaged:
+        return f"analysis unusable: {summary.analysis_reason}"
+    return f"no analysis (python -m core analyze {summary.run_id})"
 
 
 def cmd_eval(args) -> int:

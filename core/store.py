@@ -156,6 +156,13 @@ class BundleSummary:
     bundled: bool = False           # shipped with the app: read-only
     analysis_reason: str = ""       # why there is no usable analysis (one sentence), "" when there is
 
+    @property
+    def analysis_damaged(self) -> bool:
+        """analysis.npz is there but unusable (damaged, stale or unsafe), as opposed to not computed yet."""
+        from core.analysis import NOT_ANALYZED
+
+        return bool(self.analysis_reason) and self.analysis_reason != NOT_ANALYZED
+
 
 def _read_json(path: Path, what: str) -> Any:
     if not path.is_file():

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dash import dcc
 
-from core.analysis import NOT_ANALYZED
 from core.store import BundleSummary
 from dashboard import ids
 
@@ -30,7 +29,7 @@ def picker_options(summaries: list[BundleSummary]) -> list[dict]:
         if not s.ok:
             options.append({"label": f"⚠ {s.run_id} — unavailable: {s.reason}", "value": s.run_id, "disabled": True})
             continue
-        if s.analysis_reason not in ("", NOT_ANALYZED):  # analysis.npz is there but damaged, stale or unsafe
+        if s.analysis_damaged:
             options.append({"label": f"⚠ {s.run_id} — analysis unusable: {s.analysis_reason}", "value": s.run_id,
                             "disabled": True})
             continue

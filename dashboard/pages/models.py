@@ -4,7 +4,6 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from core.analysis import NOT_ANALYZED
 from core.store import BundleSummary
 from dashboard import ids
 from dashboard.components.model_picker import task_label
@@ -34,7 +33,7 @@ def _analysis_cell(s: BundleSummary):
     if s.has_analysis:
         return dcc.Link("open in Explore", href=f"/?model={s.run_id}")
     command = html.Code(f"python -m core analyze {s.run_id}")
-    if s.analysis_reason in ("", NOT_ANALYZED):
+    if not s.analysis_damaged:
         return html.Span(["not analyzed yet — run ", command])
     return html.Span(className="analysis-broken",
                      children=[f"analysis unusable: {s.analysis_reason} — run ", command])
