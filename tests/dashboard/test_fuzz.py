@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,8 +39,7 @@ def fuzz_env(dash_app, analyzed_store, tmp_path_factory):
     from core.jobs import JobRegistry
     from dashboard.pages import train
 
-    canaries = [analyzed_store.parent / CANARY, analyzed_store.parent.parent / CANARY, __import__("pathlib").Path("/tmp") / CANARY]
-    for canary in canaries:
+    for canary in (analyzed_store.parent / CANARY, analyzed_store.parent.parent / CANARY, Path("/tmp") / CANARY):
         if not canary.exists():
             shutil.copytree(analyzed_store / TINY_RUN_ID, canary)
     scratch = tmp_path_factory.mktemp("fuzz_jobs")
