@@ -37,11 +37,16 @@ def app_server(store: Path | None = None, ready_path: str = "/", timeout: float 
         _wait_for(base + ready_path, server, timeout)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Terminate a server, and kill it if it has not exited within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _wait_for(url: str, server: subprocess.Popen, timeout: float) -> None:

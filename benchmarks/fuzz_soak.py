@@ -44,7 +44,7 @@ def tiny_store(root: Path) -> Path:
 def soak(entry, client, run_id: str, cases: int, seed: int) -> tuple[int, Counter, dict]:
     from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings
 
-    from tests.fuzzing import CANARY, FileAccessWatch
+    from tests.fuzzing import run_case
 
     failures, first = Counter(), {}
     done = [0]
@@ -56,9 +56,7 @@ def soak(entry, client, run_id: str, cases: int, seed: int) -> tuple[int, Counte
     def run(value):
         done[0] += 1
         try:
-            with FileAccessWatch(CANARY) as watch:
-                entry.check(client, run_id, value)
-            assert not watch.hits, f"read outside the store: {watch.hits[:3]}"
+            run_case(entry, client, run_id, value)
         except Exception as err:  # noqa: BLE001 - counted and reported, the soak goes on
             kind = f"{type(err).__name__}: {str(err)[:160]}"
             failures[kind.split(":")[0]] += 1
@@ -74,14 +72,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from tests.fuzzing import CANARY, ENTRY_POINTS, DashClient
+    from tests.fuzzing import ENTRY_POINTS, DashClient, plant_canaries
     from tests.conftest import TINY_RUN_ID
 
     tmp = Path(tempfile.mkdtemp(prefix="attractorscope-soak-"))
     store_path = tiny_store(tmp / "store")
-    for canary in (tmp / CANARY, Path("/tmp") / CANARY):
-        if not canary.exists():
-            shutil.copytree(store_path / TINY_RUN_ID, canary)
+    plant_canaries(store_path / TINY_RUN_ID, store_path)
     os.environ["ATTRACTORSCOPE_STORE"] = str(store_path)
 
     from app import create_app

@@ -34,7 +34,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._live import _wait_for, free_port  # noqa: E402
+from benchmarks._live import _wait_for, free_port, stop  # noqa: E402
 from tests.fuzzing import PAGES_OUTPUT, callback_body, find_dependency, page_inputs  # noqa: E402
 
 TEXTS_PER_USER = 20
@@ -240,11 +240,7 @@ def main() -> None:
         print(f"\ngoal: p95 <= 250 ms and 0 errors; idle p95 {idle_p95:.0f} ms, "
               f"{sum(idle_rec.errors.values())} errors")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -310,6 +312,21 @@ ENTRY_POINTS = (
                                         st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(
                                             lambda t: not t.startswith("-"))), _cli_run_id),
 )
+
+
+def plant_canaries(bundle_dir: Path, store: Path) -> None:
+    """Copy a valid bundle to where PATH_LIKE's tampered names point: beside the store, one level up
+    and in /tmp. Any file event on them means a path escaped the store."""
+    for canary in (store.parent / CANARY, store.parent.parent / CANARY, Path("/tmp") / CANARY):
+        if not canary.exists():
+            shutil.copytree(bundle_dir, canary)
+
+
+def run_case(entry: EntryPoint, client, run_id: str, value) -> None:
+    """One fuzz case: the entry point's own check, and no file touched outside the store."""
+    with FileAccessWatch(CANARY) as watch:
+        entry.check(client, run_id, value)
+    assert not watch.hits, f"read outside the store: {watch.hits[:3]}"
 
 
 # --- watching for file access outside the store ---------------------------------------------------

@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, dcc, html
 from core.geometry import readout_alignment, readout_full
 from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.components.page_shell import load_analyzed, page_frame, resolve_run_id, section, unavailable, url_sync
 from dashboard.runtime import bundles, model_memo
 
 dash.register_page(__name__, path="/fixed-points", name="Fixed points", title="attractorscope · Fixed points", order=1)
@@ -60,14 +60,9 @@ def clicked_index(click) -> int | None:
 
 
 def _body(run_id, sort_by):
-    try:
-        bundle = bundles().get(run_id)
-    except ModelUnavailable as err:
-        return unavailable(str(err))
-    analysis = bundle.analysis
-    fps = analysis.fixed_points
-    if fps is None or "fp_xyz_px3" not in analysis:
-        return not_computed("Fixed points", run_id)
+    bundle, problem = load_analyzed(run_id, ("fp_xstar_pxn", "fp_xyz_px3"), "Fixed points")
+    if problem is not None:
+        return problem
     return model_memo().get("fixed-points", bundle, (sort_by,), lambda: _sections(bundle, run_id, sort_by))
 
 

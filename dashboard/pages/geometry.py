@@ -6,9 +6,8 @@ from dash import Input, Output, callback, dcc, html
 
 from core.geometry import count_plane
 from dashboard import figures_analysis as fa, ids
-from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import not_computed, page_frame, resolve_run_id, section, unavailable, url_sync
-from dashboard.runtime import bundles, model_memo
+from dashboard.components.page_shell import load_analyzed, page_frame, resolve_run_id, section, url_sync
+from dashboard.runtime import model_memo
 
 dash.register_page(__name__, path="/geometry", name="Geometry", title="attractorscope · Geometry", order=2)
 
@@ -38,14 +37,10 @@ def _metric(value: str, label: str) -> html.Div:
 
 
 def _body(run_id):
-    try:
-        bundle = bundles().get(run_id)
-    except ModelUnavailable as err:
-        return unavailable(str(err))
-    a = bundle.analysis
     needed = ("final_explained_ratio_k", "readout_angles_kxk", "final_xyz_bx3", "readout_pc_kx3")
-    if any(name not in a for name in needed):
-        return not_computed("Attractor geometry", run_id)
+    bundle, problem = load_analyzed(run_id, needed, "Attractor geometry")
+    if problem is not None:
+        return problem
     return model_memo().get("geometry", bundle, (), lambda: _sections(bundle))
 
 

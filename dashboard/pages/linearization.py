@@ -7,10 +7,8 @@ from dash import Input, Output, callback, dcc, html
 
 from core.linearize import PAPER_ERROR, linearize_text
 from dashboard import figures_text as ft, ids
-from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
+from dashboard.components.page_shell import (default_example, load_analyzed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
-from dashboard.runtime import bundles
 
 dash.register_page(__name__, path="/linearization", name="Linearization", title="attractorscope · Linearization",
                    order=4)
@@ -50,13 +48,11 @@ def show_text(run_id, text):
 
 
 def _body(run_id, text):
-    try:
-        bundle = bundles().get(run_id)
-    except ModelUnavailable as err:
-        return unavailable(str(err))
+    bundle, problem = load_analyzed(run_id, ("fp_xstar_pxn", "lin_err_median", "fp_xyz_px3"),
+                                    "Fixed points and linearization error")
+    if problem is not None:
+        return problem
     a = bundle.analysis
-    if a.fixed_points is None or "lin_err_median" not in a or "fp_xyz_px3" not in a:
-        return not_computed("Fixed points and linearization error", run_id)
     if not a.fixed_points.n_points:
         return unavailable("The analysis found no fixed point to linearize around for this model.")
     if not isinstance(text, str) or not text.strip():

@@ -7,14 +7,12 @@ benchmarks/fuzz_soak.py runs 100k and counts failures instead of stopping at the
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import TINY_RUN_ID
-from tests.fuzzing import CANARY, ENTRY_POINTS, DashClient, FileAccessWatch
+from tests.fuzzing import ENTRY_POINTS, DashClient, plant_canaries, run_case
 
 EXAMPLES = int(os.environ.get("ATTRACTORSCOPE_FUZZ_EXAMPLES", "2000"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
@@ -39,9 +37,7 @@ def fuzz_env(dash_app, analyzed_store, tmp_path_factory):
     from core.jobs import JobRegistry
     from dashboard.pages import train
 
-    for canary in (analyzed_store.parent / CANARY, analyzed_store.parent.parent / CANARY, Path("/tmp") / CANARY):
-        if not canary.exists():
-            shutil.copytree(analyzed_store / TINY_RUN_ID, canary)
+    plant_canaries(analyzed_store / TINY_RUN_ID, analyzed_store)
     scratch = tmp_path_factory.mktemp("fuzz_jobs")
     saved = dash_app.server.config["ATTRACTORSCOPE_JOBS"], train.job_registry, os.environ.get("ATTRACTORSCOPE_STORE")
     launcher = dash_app.server.config["ATTRACTORSCOPE_JOBS"] = _NoLaunch()
@@ -64,9 +60,7 @@ def test_entry_point_survives_hostile_input(fuzz_env, entry):
     @FUZZ
     @given(entry.strategy)
     def run(value):
-        with FileAccessWatch(CANARY) as watch:
-            entry.check(client, TINY_RUN_ID, value)
-        assert not watch.hits, f"read outside the store: {watch.hits[:3]}"
+        run_case(entry, client, TINY_RUN_ID, value)
 
     run()
     assert all(isinstance(job_id, str) for job_id in launcher.launched)

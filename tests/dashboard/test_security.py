@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import TINY_RUN_ID
-from tests.fuzzing import CANARY, PAGES, DashClient, FileAccessWatch, check_dash_response
+from tests.fuzzing import CANARY, PAGES, DashClient, FileAccessWatch, check_dash_response, plant_canaries
 
 REPO = Path(__file__).resolve().parents[2]
 ANALYSIS_PAGES = [p for p in PAGES if p not in ("/train", "/models")]
@@ -33,9 +32,7 @@ TAMPERED_MODELS = {
 
 @pytest.fixture(scope="module")
 def client(dash_app, analyzed_store):
-    for canary in (analyzed_store.parent / CANARY, analyzed_store.parent.parent / CANARY, Path("/tmp") / CANARY):
-        if not canary.exists():
-            shutil.copytree(analyzed_store / TINY_RUN_ID, canary)
+    plant_canaries(analyzed_store / TINY_RUN_ID, analyzed_store)
     return DashClient(dash_app.server.test_client())
 
 
