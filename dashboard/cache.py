@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +44,16 @@ def _signature(path: Path) -> tuple:
     return tuple(stats)
 
 
+def _listing_signature(store_path: Path) -> tuple:
+    """Changes whenever a bundle folder is added, removed or renamed, or a file is atomically replaced
+    inside one (every store write ends in a rename, which updates the folder's mtime)."""
+    try:
+        with os.scandir(store_path) as entries:
+            return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries))
+    except OSError:
+        return ()
+
+
 class BundleCache:
     """Thread-safe cache of loaded bundles for one store folder."""
 
@@ -51,7 +62,7 @@ class BundleCache:
         self.max_bundles = max_bundles
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
-        self._summaries: tuple[float, list[store.BundleSummary]] | None = None
+        self._summaries: tuple[float, tuple, list[store.BundleSummary]] | None = None
 
     def get(self, run_id: str) -> store.Bundle:
         """A loaded bundle with its analysis; raises ModelUnavailable with a user-facing reason."""
@@ -86,14 +97,17 @@ class BundleCache:
         return bundle
 
     def summaries(self) -> list[store.BundleSummary]:
-        """All bundles in the store (broken ones included), refreshed every few seconds."""
+        """All bundles in the store (broken ones included). A finished job's bundle is listed on the
+        next call; the time limit only bounds how long an in-place edit of a file goes unseen."""
+        signature = _listing_signature(self.store_path)
         with self._lock:
             cached = self._summaries
-        if cached is not None and time.monotonic() - cached[0] < SUMMARY_TTL_S:
-            return cached[1]
+        if cached is not None and cached[1] == signature and time.monotonic() - cached[0] < SUMMARY_TTL_S:
+            return cached[2]
+        listed_at = time.monotonic()
         rows = store.list_bundles(self.store_path)
         with self._lock:
-            self._summaries = (time.monotonic(), rows)
+            self._summaries = (listed_at, signature, rows)
         return rows
 
 
