@@ -28,8 +28,18 @@ class ModelView:
 
 
 def _unavailable(message: str) -> ModelView:
-    return ModelView(figures.empty_figure("No attractor to show: see the message above."), figures.prediction_figure([]),
-                     {"run_id": None, "examples": []}, message, [])
+    empty = _built_once("attractor:none", lambda: figures.empty_figure("No attractor to show: see the message above."))
+    return ModelView(empty, _prediction_figure([], False), {"run_id": None, "examples": []}, message, [])
+
+
+def _built_once(key: str, build) -> dict:
+    """A figure's JSON from the shared cache, built on the first miss: a go.Figure costs 10-60 ms to
+    validate, and these figures never change for their key."""
+    figure = flask_cache().get(key)
+    if figure is None:
+        figure = build().to_plotly_json()
+        flask_cache().set(key, figure)
+    return figure
 
 
 def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
@@ -40,13 +50,12 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
     except ModelUnavailable as err:
         return _unavailable(str(err))
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
-    key = f"attractor:{run_id}:{view}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}"
-    figure = flask_cache().get(key)
-    if figure is None:
+    def build() -> go.Figure:
         fig = figures.attractor_figure(bundle.analysis, names, ordered, three_d=view != "2d", uirevision=run_id)
-        fig.update_layout(meta={**fig.layout.meta, "run_id": run_id, "class_names": names})
-        figure = fig.to_plotly_json()
-        flask_cache().set(key, figure)
+        return fig.update_layout(meta={**fig.layout.meta, "run_id": run_id, "class_names": names})
+
+    figure = _built_once(f"attractor:{run_id}:{view}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}",
+                         build)
     examples = [str(e) for e in bundle.info.get("examples", [])]
     info = {"run_id": run_id, "class_names": names, "colors": figures.class_colors(names, ordered),
             "examples": examples, "multilabel": bundle.config.model.multilabel}
@@ -54,13 +63,8 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
 
 
 def _prediction_figure(names: list[str], ordered: bool) -> dict:
-    """The empty probabilities-over-tokens chart for these classes, built once (it depends on nothing else)."""
-    key = f"prediction:{ordered}:{names}"
-    figure = flask_cache().get(key)
-    if figure is None:
-        figure = figures.prediction_figure(names, ordered).to_plotly_json()
-        flask_cache().set(key, figure)
-    return figure
+    """The empty probabilities-over-tokens chart for these classes (it depends on nothing else)."""
+    return _built_once(f"prediction:{ordered}:{names}", lambda: figures.prediction_figure(names, ordered))
 
 
 def trajectory_for(run_id: str | None, text) -> dict:

@@ -145,9 +145,10 @@ def test_with_trajectory_fills_the_roles_of_an_attractor_figure():
                      [go.Scatter3d(x=[], y=[], z=[], name=n) for n in ("trajectory", "start", "end")])
     base.update_layout(meta=meta)
     xyz = np.arange(12, dtype=float).reshape(4, 3)
-    fig = fa.with_trajectory(base.to_plotly_json(), xyz, ["w", "x", "y", "z"])
+    as_json = base.to_plotly_json()
+    fig = go.Figure(fa.with_trajectory(as_json, xyz, ["w", "x", "y", "z"]))  # validates the returned JSON
     assert list(fig.data[1].x) == [0, 3, 6, 9] and list(fig.data[1].hovertext) == ["#1 w", "#2 x", "#3 y", "#4 z"]
     assert list(fig.data[2].z) == [2] and list(fig.data[3].z) == [11]
-    assert len(base.data[1].x) == 0  # the cached base figure is not modified
-    empty = fa.with_trajectory(base, np.zeros((0, 3)), [])
+    assert len(base.data[1].x) == 0 and len(as_json["data"][1]["x"]) == 0  # the cached base is not modified
+    empty = go.Figure(fa.with_trajectory(base, np.zeros((0, 3)), []))
     assert len(empty.data[1].x) == 0

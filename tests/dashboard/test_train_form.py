@@ -195,3 +195,18 @@ def test_start_callback_puts_each_message_next_to_its_field(app_ctx):
     assert shown["run_id"] == "a model with this name exists; choose another or delete it first"
     assert all(shown[name] == "" for name in FIELDS if name not in ("units", "run_id"))
     assert len(job_registry().list()) == before
+
+
+def test_loss_figure_plots_the_curve_as_a_valid_figure():
+    import plotly.graph_objects as go
+
+    from core.jobs import JobStatus
+    from dashboard.components.jobs_view import loss_figure
+
+    curve = [{"step": 10, "train_loss": 1.2, "val_accuracy": 0.4}, {"step": 20, "train_loss": 0.7, "val_accuracy": 0.8}]
+    fig = go.Figure(loss_figure(JobStatus("j1", "my-run", {}, curve=curve)))  # go.Figure rejects a misspelt property
+    loss, accuracy = fig.data
+    assert list(loss.x) == [10, 20] and list(loss.y) == [1.2, 0.7] and list(accuracy.y) == [0.4, 0.8]
+    assert accuracy.yaxis == "y2" and fig.layout.title.text == "my-run"
+    empty = go.Figure(loss_figure(None))
+    assert len(empty.data[0].x) == 0 and "appear here" in empty.layout.title.text
