@@ -49,7 +49,8 @@ def _listing_signature(store_path: Path) -> tuple:
     inside one (every store write ends in a rename, which updates the folder's mtime)."""
     try:
         with os.scandir(store_path) as entries:
-            return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries))
+            # dot entries (.jobs, staging folders) are not bundles, and .jobs changes on every progress tick
+            return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries if not e.name.startswith(".")))
     except OSError:
         return ()
 

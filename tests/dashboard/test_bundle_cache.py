@@ -46,3 +46,14 @@ def test_an_analysis_replaced_inside_a_bundle_is_seen_at_once(analyzed_store, tm
     shutil.copy(tmp_path / "analysis-aside.npz", folder / "analysis.npz.tmp")
     os.rename(folder / "analysis.npz.tmp", folder / "analysis.npz")
     assert _listed(cache) == {TINY_RUN_ID: True}
+
+
+def test_job_progress_and_staging_folders_do_not_relist_the_store(analyzed_store, tmp_path):
+    shutil.copytree(analyzed_store / TINY_RUN_ID, tmp_path / TINY_RUN_ID)
+    cache = BundleCache(tmp_path)
+    first = cache.summaries()
+    (tmp_path / ".jobs").mkdir()
+    (tmp_path / ".jobs" / "job.json.tmp").write_text("{}")  # a running job rewrites its status every tick
+    os.rename(tmp_path / ".jobs" / "job.json.tmp", tmp_path / ".jobs" / "job.json")
+    (tmp_path / ".tmp-staging").mkdir()
+    assert cache.summaries() is first
