@@ -146,13 +146,12 @@ def cmd_run_job(args) -> int:
     import torch
 
     from core.config import store_dir
-    from core.jobs import JobRegistry, lower_priority, run_job
+    from core.jobs import JobRegistry, run_job
 
     torch.set_num_threads(1)
     registry = JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")))
     if registry.get(args.job_id) is None:
         raise CliError(f"there is no job {args.job_id[:80]!r} in {registry.root}")
-    lower_priority()
     status = run_job(args.job_id, registry)
     print(f"job {args.job_id}: {status.state if status else 'unknown'}")
     return 0 if status is not None and status.state in ("succeeded", "cancelled") else 1

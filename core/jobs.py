@@ -26,12 +26,11 @@ from typing import Callable
 from core import store
 from core.config import ConfigError, RunConfig, store_dir
 
-__all__ = ["JobStatus", "JobRegistry", "JobCancelled", "run_job", "lower_priority", "ACTIVE_STATES", "estimate_seconds"]
+__all__ = ["JobStatus", "JobRegistry", "JobCancelled", "run_job", "ACTIVE_STATES", "estimate_seconds"]
 
 log = logging.getLogger(__name__)
 ACTIVE_STATES = ("queued", "running")
 MAX_CURVE_POINTS = 400
-JOB_NICENESS = 19
 JOB_ID_RE = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
@@ -178,17 +177,6 @@ def estimate_seconds(config: RunConfig) -> float:
     flops = 6 * config.train.steps * config.train.batch_size * length * gates * m.units * (m.units + m.embed_dim)
     per_step_overhead_s = 0.02  # Python, optimizer and kernel launches: dominant for small models
     return 5.0 + config.train.steps * per_step_overhead_s + flops / 4e9 + 8.0 + 10.0 * (m.state_size / 128) ** 2
-
-
-def lower_priority(niceness: int = JOB_NICENESS) -> None:
-    """Make this process a background one: Linux's idle scheduling class where available (it gets only
-    CPU time nothing else wants), else the given niceness. A class keeps typing at full speed while a
-    model trains (benchmarks/load_bench.py: interactive p95 1.4x idle with SCHED_IDLE, 2.3x at nice 19)."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        pass
-    os.nice(niceness)
 
 
 def run_job(job_id: str, registry: JobRegistry, poll_s: float = 1.0) -> JobStatus:

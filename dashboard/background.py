@@ -28,7 +28,8 @@ def make_celery(redis_url: str):
 
     @celery_app.task(name=CELERY_TASK)
     def run_job_task(job_id: str) -> str:
-        from core.jobs import JobRegistry, lower_priority, run_job
+        from core.jobs import JobRegistry, run_job
+        from core.priority import lower_priority
 
         lower_priority()  # this worker only trains: let the web workers go first
         settings = Settings.from_env()  # a worker shares the web workers' env: same store, same limits
@@ -53,7 +54,7 @@ class JobLauncher:
         env = {**os.environ, "ATTRACTORSCOPE_STORE": str(self.settings.store),
                "ATTRACTORSCOPE_MAX_JOBS": str(self.settings.max_jobs)}
         with open(log_path, "ab") as log:
-            # its own session: the job outlives the request (and a server restart); `run-job` lowers its
-            # own priority (core.jobs.JOB_NICENESS)
+            # its own session: the job outlives the request (and a server restart); `python -m core
+            # run-job` lowers its own priority first thing (core/__main__.py)
             subprocess.Popen([sys.executable, "-m", "core", "run-job", job_id], cwd=repo_root(), env=env,
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
