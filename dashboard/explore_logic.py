@@ -10,7 +10,7 @@ from dash import html
 from dashboard import figures, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.payload import empty_payload, trajectory_payload
-from dashboard.runtime import bundles, flask_cache, settings
+from dashboard.runtime import bundles, cached_figure, settings
 
 __all__ = ["ModelView", "load_model_view", "trajectory_for", "next_text_for_model", "example_chips"]
 
@@ -28,18 +28,8 @@ class ModelView:
 
 
 def _unavailable(message: str) -> ModelView:
-    empty = _built_once("attractor:none", lambda: figures.empty_figure("No attractor to show: see the message above."))
+    empty = cached_figure("attractor:none", lambda: figures.empty_figure("No attractor to show: see the message above."))
     return ModelView(empty, _prediction_figure([], False), {"run_id": None, "examples": []}, message, [])
-
-
-def _built_once(key: str, build) -> dict:
-    """A figure's JSON from the shared cache, built on the first miss: a go.Figure costs 10-60 ms to
-    validate, and these figures never change for their key."""
-    figure = flask_cache().get(key)
-    if figure is None:
-        figure = build().to_plotly_json()
-        flask_cache().set(key, figure)
-    return figure
 
 
 def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
@@ -50,12 +40,13 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
     except ModelUnavailable as err:
         return _unavailable(str(err))
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
+
     def build() -> go.Figure:
         fig = figures.attractor_figure(bundle.analysis, names, ordered, three_d=view != "2d", uirevision=run_id)
         return fig.update_layout(meta={**fig.layout.meta, "run_id": run_id, "class_names": names})
 
-    figure = _built_once(f"attractor:{run_id}:{view}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}",
-                         build)
+    key = f"attractor:{run_id}:{view}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}"
+    figure = cached_figure(key, build)
     examples = [str(e) for e in bundle.info.get("examples", [])]
     info = {"run_id": run_id, "class_names": names, "colors": figures.class_colors(names, ordered),
             "examples": examples, "multilabel": bundle.config.model.multilabel}
@@ -64,7 +55,7 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
 
 def _prediction_figure(names: list[str], ordered: bool) -> dict:
     """The empty probabilities-over-tokens chart for these classes (it depends on nothing else)."""
-    return _built_once(f"prediction:{ordered}:{names}", lambda: figures.prediction_figure(names, ordered))
+    return cached_figure(f"prediction:{ordered}:{names}", lambda: figures.prediction_figure(names, ordered))
 
 
 def trajectory_for(run_id: str | None, text) -> dict:

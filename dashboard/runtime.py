@@ -6,7 +6,7 @@ from flask import current_app
 from dashboard.cache import BundleCache, ModelMemo
 from dashboard.settings import Settings
 
-__all__ = ["settings", "bundles", "model_memo", "flask_cache", "job_launcher"]
+__all__ = ["settings", "bundles", "model_memo", "flask_cache", "cached_figure", "job_launcher"]
 
 
 def settings() -> Settings:
@@ -23,6 +23,16 @@ def model_memo() -> ModelMemo:
 
 def flask_cache():
     return current_app.config["ATTRACTORSCOPE_CACHE"]
+
+
+def cached_figure(key: str, build) -> dict:
+    """A figure's JSON from the shared cache, built (``build()`` returns a go.Figure) on the first miss:
+    a go.Figure costs 10-60 ms to validate, and these figures never change for their key."""
+    figure = flask_cache().get(key)
+    if figure is None:
+        figure = build().to_plotly_json()
+        flask_cache().set(key, figure)
+    return figure
 
 
 def job_launcher():

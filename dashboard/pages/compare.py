@@ -14,7 +14,7 @@ from dashboard.components.model_picker import model_picker
 from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
 from dashboard.payload import prediction_sentence
-from dashboard.runtime import bundles, flask_cache, settings
+from dashboard.runtime import bundles, cached_figure, settings
 
 dash.register_page(__name__, path="/compare", name="Compare", title="attractorscope · Compare", order=6)
 
@@ -97,15 +97,12 @@ def _side_trajectory(run_id, text):
 
 def _base_figure(run_id, bundle) -> dict:
     """The model's 3D attractor figure (cached per weights and analysis), trajectory traces empty."""
-    key = f"compare:{run_id}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}"
-    figure = flask_cache().get(key)
-    if figure is None:
+    def build():
         names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
         figure = figures.attractor_figure(bundle.analysis, names, ordered, uirevision=f"compare-{run_id}")
-        figure.update_layout(height=520)
-        figure = figure.to_plotly_json()
-        flask_cache().set(key, figure)
-    return figure
+        return figure.update_layout(height=520)
+
+    return cached_figure(f"compare:{run_id}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}", build)
 
 
 def _side(side: str, run_id, text):
