@@ -99,7 +99,8 @@ def sample_inits(model, data, count: int, seed: int):
 def bench_one(cell: str, units: int, args, data) -> dict:
     import numpy as np
 
-    from core.fixed_points import adam_baseline, find_fixed_points
+    from benchmarks.adam_baseline import adam_baseline
+    from core.fixed_points import find_fixed_points
 
     model, source = get_model(cell, units, args, data)
     inits = sample_inits(model, data, args.inits, args.seed)
@@ -133,6 +134,7 @@ def main(argv=None) -> int:
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)  # once, before any linear algebra (changing it later trips the LU bug)
+    from core.cells import CELLS
     from core.config import TaskConfig
     from core.tasks import load_task
 
@@ -143,7 +145,7 @@ def main(argv=None) -> int:
     rows = []
     for cell in [c.strip() for c in args.cells.split(",") if c.strip()]:
         for units in [int(u) for u in args.units.split(",") if u.strip()]:
-            state = 2 * units if cell == "lstm" else units
+            state = CELLS[cell].state_size(units)
             if state > args.max_state:
                 print(f"\n(skipping {cell}-{units}: state size {state} > --max-state {args.max_state})")
                 continue

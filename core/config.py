@@ -1,4 +1,7 @@
-"""Frozen configuration dataclasses saved with every model bundle, and settings from env vars."""
+"""Frozen configuration dataclasses saved with every model bundle, and settings from env vars.
+
+Cell names and state sizes come from the ``core.cells`` registry.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -7,13 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.cells import CELLS
+
 __all__ = [
     "CELL_TYPES", "TASK_NAMES", "SCHEMA_VERSION", "ConfigError",
     "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
-CELL_TYPES = ("gru", "lstm", "ugrnn", "tanh", "relu")
+CELL_TYPES = tuple(CELLS)
 TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars")
 
 
@@ -78,7 +83,7 @@ class ModelConfig:
 
     @property
     def state_size(self) -> int:
-        return 2 * self.units if self.cell == "lstm" else self.units
+        return CELLS[self.cell].state_size(self.units)
 
     @classmethod
     def from_dict(cls, data: Any) -> "ModelConfig":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from core import store
+from core.cells import CELLS
 from core.config import ConfigError, RunConfig, store_dir
 
 __all__ = ["JobStatus", "JobRegistry", "JobCancelled", "run_job", "ACTIVE_STATES", "estimate_seconds"]
@@ -171,7 +172,7 @@ def _alive(job: JobStatus) -> bool:
 
 def estimate_seconds(config: RunConfig) -> float:
     """A rough duration: training cost ~ steps x batch x length x (gates x units x (units + embed)), plus analysis."""
-    gates = {"gru": 3, "lstm": 4, "ugrnn": 2, "tanh": 1, "relu": 1}[config.model.cell]
+    gates = CELLS[config.model.cell].gates
     m = config.model
     length = {"reviews": 25, "stars": 70}.get(config.task.name, (config.task.min_len + config.task.max_len) / 2)
     flops = 6 * config.train.steps * config.train.batch_size * length * gates * m.units * (m.units + m.embed_dim)

@@ -84,11 +84,11 @@ def linearize_text(model, ids_t, fixed_points, anchor_index: int | None = None) 
 
     if anchor_index is None:
         anchor_index = expansion_point(xstar, full_txn, converged, fixed_points.is_stable_p)
-    x_star = np.asarray(fixed_points.x_e, dtype=np.float64)
-    f_star, jac, jin = step_and_jacobians(model, torch.from_numpy(xstar[anchor_index]), torch.from_numpy(x_star),
-                                          model.weights(torch.float64), want_input=True)
+    x_e = np.asarray(fixed_points.x_e, dtype=np.float64)
+    fstar, jac, jin = step_and_jacobians(model, torch.from_numpy(xstar[anchor_index]), torch.from_numpy(x_e),
+                                         model.weights(torch.float64), want_input=True)
     with np.errstate(over="ignore", invalid="ignore"):
-        lin_txn = linearized_rollout(xstar[anchor_index], jac[0].numpy(), jin[0].numpy(), x_star, h0_n, x_txe,
-                                     f_star[0].numpy())
+        lin_txn = linearized_rollout(xstar[anchor_index], jac[0].numpy(), jin[0].numpy(), x_e, h0_n, x_txe,
+                                     fstar[0].numpy())
     lin_txn = np.where(np.isfinite(lin_txn), lin_txn, np.nan)
     return LinearizedText(full_txn, lin_txn, np.asarray(one_step, dtype=np.float64), int(anchor_index))

@@ -1,18 +1,22 @@
-"""Recurrent cells behind one interface.
+"""The classifier: embedding -> recurrent cell -> linear readout of the final state.
 
-Every model exposes a pure single-step map ``step(state_bxn, x_bxe) -> state_bxn`` that the
-Jacobian and fixed-point code differentiate, plus ``run`` (all states, padding masked) and a
-fused ``forward`` for training. For GRU, LSTM and vanilla RNNs the fused torch kernels and
-``step`` share the same parameters, and tests hold them equal to 1e-5.
+The cell is a ``core.cells`` type (``model.cell``), which registers its parameters on the model
+under the names bundles store. Every model exposes a pure single-step map
+``step(state_bxn, x_bxe) -> state_bxn`` that the Jacobian and fixed-point code differentiate, plus
+``run`` (all states, padding masked) and a fused ``forward`` for training. Where torch has a fused
+kernel for the cell (GRU, LSTM, vanilla RNNs) it shares the parameters with ``step``, and tests
+hold the two equal to 1e-5.
 
 State layouts: GRU/UGRNN/vanilla: h (n = units). LSTM: [h; c] (n = 2 * units); the readout
 sees h only.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
+from core.cells import CELLS
 from core.config import ModelConfig
 
 __all__ = ["RNNClassifier", "build_model"]
@@ -23,25 +27,13 @@ class RNNClassifier(nn.Module):
         super().__init__()
         config.validate()
         self.config = config
-        units, embed = config.units, config.embed_dim
-        self.embedding = nn.Embedding(config.vocab_size, embed, padding_idx=0)
-        if config.cell == "gru":
-            self.rnn = nn.GRU(embed, units, batch_first=True)
-        elif config.cell == "lstm":
-            self.rnn = nn.LSTM(embed, units, batch_first=True)
-        elif config.cell in ("tanh", "relu"):
-            self.rnn = nn.RNN(embed, units, nonlinearity=config.cell, batch_first=True)
-        else:  # UGRNN: candidate and gate from input and state (Collins et al. 2017)
-            self.ugrnn_x = nn.Linear(embed, 2 * units)
-            self.ugrnn_h = nn.Linear(units, 2 * units, bias=False)
+        self.cell = CELLS[config.cell](config.units)  # a plain object: it adds no parameter names
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_dim, padding_idx=0)
+        self.cell.build(self, config.embed_dim)
         self.dropout = nn.Dropout(config.dropout)
         self.embed_dropout = nn.Dropout(config.embed_dropout)
-        self.readout_layer = nn.Linear(units, config.num_classes)
-        if config.cell == "relu":
-            # ReLU RNNs explode from the default init; start near the identity instead (Le et al. 2015).
-            with torch.no_grad():
-                self.rnn.weight_hh_l0.copy_(0.5 * torch.eye(units) + 0.01 * torch.randn(units, units))
-                self.rnn.bias_hh_l0.zero_()
+        self.readout_layer = nn.Linear(config.units, config.num_classes)
+        self.cell.initialize(self)
 
     @property
     def state_size(self) -> int:
@@ -63,47 +55,26 @@ class RNNClassifier(nn.Module):
         h = self.hidden(state_bxn)
         return h @ weight.to(h.dtype).T + bias.to(h.dtype)
 
+    def readout_full(self) -> np.ndarray:
+        """The readout rows as vectors in the full state space, float64 k x n (zero on LSTM's c half),
+        so they compare with states, PCs and Jacobian eigenvectors."""
+        weight = self.readout_layer.weight.detach().to(torch.float64)
+        return torch.cat([weight, weight.new_zeros(weight.shape[0], self.state_size - weight.shape[1])], 1).numpy()
+
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(logits) if self.config.multilabel else torch.softmax(logits, dim=-1)
 
+    def live_weights(self) -> dict[str, torch.Tensor]:
+        """The recurrent parameters themselves in the cell-independent naming (w_x, b_x, w_h[, b_h])."""
+        return self.cell.weights(self)
+
     def weights(self, dtype=torch.float32) -> dict[str, torch.Tensor]:
-        """Recurrent weights in a cell-independent naming, cast to dtype (e.g. float64 for solvers)."""
-        return {k: v.detach().to(dtype) for k, v in self._live_weights().items()}
+        """Detached copies of ``live_weights`` cast to dtype (e.g. float64 for solvers)."""
+        return {k: v.detach().to(dtype) for k, v in self.live_weights().items()}
 
     def step(self, state_bxn: torch.Tensor, x_bxe: torch.Tensor, weights: dict | None = None) -> torch.Tensor:
         """One update F(state, x). Differentiable; dtype follows ``weights`` (default: parameters)."""
-        cell = self.config.cell
-        if weights is None:
-            weights = self._live_weights()
-        units = self.config.units
-        gx = x_bxe @ weights["w_x"].T + weights["b_x"]
-        if cell == "gru":
-            h = state_bxn
-            gh = h @ weights["w_h"].T + weights["b_h"]
-            r = torch.sigmoid(gx[:, :units] + gh[:, :units])
-            z = torch.sigmoid(gx[:, units:2 * units] + gh[:, units:2 * units])
-            n = torch.tanh(gx[:, 2 * units:] + r * gh[:, 2 * units:])
-            return (1 - z) * n + z * h
-        if cell == "lstm":
-            h, c = state_bxn[:, :units], state_bxn[:, units:]
-            g = gx + h @ weights["w_h"].T + weights["b_h"]
-            i, f = torch.sigmoid(g[:, :units]), torch.sigmoid(g[:, units:2 * units])
-            cand, o = torch.tanh(g[:, 2 * units:3 * units]), torch.sigmoid(g[:, 3 * units:])
-            c_new = f * c + i * cand
-            return torch.cat([o * torch.tanh(c_new), c_new], dim=-1)
-        if cell in ("tanh", "relu"):
-            pre = gx + state_bxn @ weights["w_h"].T + weights["b_h"]
-            return torch.tanh(pre) if cell == "tanh" else torch.relu(pre)
-        h = state_bxn
-        g = gx + h @ weights["w_h"].T
-        cand, gate = torch.tanh(g[:, :units]), torch.sigmoid(g[:, units:])
-        return gate * h + (1 - gate) * cand
-
-    def _live_weights(self) -> dict[str, torch.Tensor]:
-        if self.config.cell == "ugrnn":
-            return {"w_x": self.ugrnn_x.weight, "b_x": self.ugrnn_x.bias, "w_h": self.ugrnn_h.weight}
-        return {"w_x": self.rnn.weight_ih_l0, "b_x": self.rnn.bias_ih_l0,
-                "w_h": self.rnn.weight_hh_l0, "b_h": self.rnn.bias_hh_l0}
+        return self.cell.step(state_bxn, x_bxe, self.live_weights() if weights is None else weights)
 
     # ---- sequences ---------------------------------------------------------------------
     def run(self, ids_bxt: torch.Tensor, lengths: torch.Tensor | None = None,
@@ -116,9 +87,9 @@ class RNNClassifier(nn.Module):
         if steps == 0:
             return torch.zeros(batch, 0, self.state_size)
         x_bxtxe = self.embed(ids_bxt)
-        if use_fused and self.config.cell in ("gru", "tanh", "relu"):
-            out, _ = self.rnn(x_bxtxe)  # causal: padding after a sequence cannot affect its valid steps
-            states = out
+        kernel = self.cell.kernel(self)
+        if use_fused and kernel is not None and self.cell.kernel_gives_state:
+            states, _ = kernel(x_bxtxe)  # causal: padding after a sequence cannot affect its valid steps
         else:
             state = self.initial_state(batch, x_bxtxe.dtype)
             collected = []
@@ -131,11 +102,12 @@ class RNNClassifier(nn.Module):
     def final_hidden(self, ids_bxt: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Readout-visible state after each sequence's last token, via the fused kernels (training path)."""
         lengths = torch.as_tensor(lengths, dtype=torch.long)
-        if self.config.cell == "ugrnn":
+        kernel = self.cell.kernel(self)
+        if kernel is None:
             return self.hidden(self.run(ids_bxt, lengths)[:, -1])
         # Padding sits after each sequence and the kernels are causal, so the output at
         # length-1 is exact; this is faster on CPU than packing.
-        out, _ = self.rnn(self.embed_dropout(self.embed(ids_bxt)))
+        out, _ = kernel(self.embed_dropout(self.embed(ids_bxt)))
         last = out[torch.arange(out.shape[0]), lengths.clamp(min=1) - 1]
         return torch.where((lengths == 0)[:, None], torch.zeros_like(last), last)  # empty: initial state
 

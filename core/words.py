@@ -1,7 +1,7 @@
 """Word deflections at fixed points (Maheswaranathan et al. 2019) and word log-odds in the data.
 
-A word's deflection at a fixed point h* is the kick one step of the RNN gives it,
-dh = F(h*, x_w) - h*. Projected on the readout, it says which class the word pushes toward;
+A word's deflection at a fixed point xstar is the kick one step of the RNN gives it,
+dh = F(xstar, x_w) - xstar. Projected on the readout, it says which class the word pushes toward;
 projected on the top left eigenvectors of the Jacobian, which slow modes it excites. The
 log-odds of a word in the training data are the reference to compare those projections with.
 
@@ -22,23 +22,23 @@ __all__ = ["word_deflections", "project_deflections", "word_log_odds", "readout_
            "deflection_log_odds_correlation", "favoured_class", "favoured_class_of", "frequent_words"]
 
 
-def word_deflections(model, h_star_pxn, word_ids_w, max_batch: int = 32_768) -> np.ndarray:
-    """dh_pxwxn[i, j] = F(h*_i, embed(word_j)) - h*_i, in float64.
+def word_deflections(model, xstar_pxn, word_ids_w, max_batch: int = 32_768) -> np.ndarray:
+    """dh_pxwxn[i, j] = F(xstar_i, embed(word_j)) - xstar_i, in float64.
 
     Runs ``model.step`` with ``model.weights(torch.float64)``; all (point, word) pairs are
     batched, ``max_batch`` pairs at a time to bound memory. The result itself holds p*w*n
     float64 values: pick the words (e.g. the most frequent few thousand) accordingly.
     """
     n = model.state_size
-    h_star = torch.as_tensor(np.asarray(h_star_pxn, dtype=np.float64)
-                             if not isinstance(h_star_pxn, torch.Tensor) else h_star_pxn,
-                             dtype=torch.float64)
-    if h_star.ndim != 2 or h_star.shape[1] != n:
-        raise ValueError(f"fixed points must be (p, {n}), got {tuple(h_star.shape)}")
+    xstar = torch.as_tensor(np.asarray(xstar_pxn, dtype=np.float64)
+                            if not isinstance(xstar_pxn, torch.Tensor) else xstar_pxn,
+                            dtype=torch.float64)
+    if xstar.ndim != 2 or xstar.shape[1] != n:
+        raise ValueError(f"fixed points must be (p, {n}), got {tuple(xstar.shape)}")
     ids = torch.as_tensor(np.asarray(word_ids_w), dtype=torch.long).reshape(-1)
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= model.config.vocab_size):
         raise ValueError(f"word ids must be from 0 to {model.config.vocab_size - 1}")
-    p, w = h_star.shape[0], ids.numel()
+    p, w = xstar.shape[0], ids.numel()
     out = np.empty((p, w, n), dtype=np.float64)
     if p == 0 or w == 0:
         return out
@@ -49,14 +49,14 @@ def word_deflections(model, h_star_pxn, word_ids_w, max_batch: int = 32_768) -> 
         e = x_wxe.shape[1]
         for start in range(0, w, chunk):
             x = x_wxe[start:start + chunk]
-            c = x.shape[0]
-            state = h_star[:, None, :].expand(p, c, n).reshape(p * c, n)
-            new = model.step(state, x[None].expand(p, c, e).reshape(p * c, e), weights=weights)
-            out[:, start:start + c] = (new - state).reshape(p, c, n).numpy()
+            m = x.shape[0]
+            state = xstar[:, None, :].expand(p, m, n).reshape(p * m, n)
+            new = model.step(state, x[None].expand(p, m, e).reshape(p * m, e), weights=weights)
+            out[:, start:start + m] = (new - state).reshape(p, m, n).numpy()
     return out
 
 
-def project_deflections(dh_xn, readout_kxn_full, left_vecs_nxm=None,
+def project_deflections(dh, readout_kxn_full, left_vecs_nxm=None,
                         normalize_readout: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Deflections (..., n) projected on readout directions (..., k) and left eigenvectors (..., m).
 
@@ -69,7 +69,7 @@ def project_deflections(dh_xn, readout_kxn_full, left_vecs_nxm=None,
     the left vectors are scaled so l_i^T r_i = 1. It is complex if the vectors are; take
     ``np.abs`` or ``.real`` as the plot needs. ``None`` gives ``None``.
     """
-    dh = np.asarray(dh_xn)
+    dh = np.asarray(dh)
     readout = readout_full(readout_kxn_full, dh.shape[-1])
     if normalize_readout:
         norms = np.linalg.norm(readout, axis=1, keepdims=True)

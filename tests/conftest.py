@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny models for every cell, a tiny trained bundle in a temp store, e2e skipping."""
+"""Shared fixtures: every registered cell type, tiny models, a tiny trained bundle in a temp store, e2e skipping."""
 from __future__ import annotations
 
 import shutil
@@ -8,8 +8,12 @@ import pytest
 import torch
 
 from core import store
+from core.analysis import analyze_bundle
+from core.cells import CELLS
 from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from core.models import RNNClassifier, build_model
+from core.tasks import load_task
+from core.training import train
 
 # Workers share two cores and the models here are tiny: one thread is faster than contention.
 torch.set_num_threads(1)
@@ -33,6 +37,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(params=list(CELLS))
+def cell(request) -> str:
+    """Every cell type in the registry (core.cells.CELLS): a test that takes it runs once per type."""
+    return request.param
+
+
 @pytest.fixture
 def tiny_model():
     """Factory: ``tiny_model(cell, **overrides)`` -> an RNNClassifier in eval mode, seeded."""
@@ -50,9 +60,6 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def _tiny_bundle_dir(tmp_path_factory) -> Path:
     """Train a tiny GRU on a 2-class categorical task once per session and save it."""
-    from core.tasks import load_task
-    from core.training import train
-
     data = load_task(TINY_TASK)
     config = RunConfig(
         run_id=TINY_RUN_ID,
@@ -85,8 +92,6 @@ BROKEN_RUN_ID = "broken-bundle"
 
 @pytest.fixture(scope="session")
 def analyzed_store(_tiny_bundle_dir, tmp_path_factory) -> Path:
-    from core.analysis import analyze_bundle
-
     root = tmp_path_factory.mktemp("analyzed_store")
     shutil.copytree(_tiny_bundle_dir, root / _tiny_bundle_dir.name)
     analyze_bundle(store.load_path(root / _tiny_bundle_dir.name), n_inits=64, cloud_size=1500, max_sequences=200)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.config import CELL_TYPES, ModelConfig
+from core.config import ModelConfig
 from core.dynamics import (jacobian_input, jacobian_state, linearized_rollout, linearized_step,
                            one_step_linearization_error, step_and_jacobians)
 from core.models import build_model
@@ -16,7 +16,7 @@ UNITS, EMBED = 5, 3
 def tiny(cell: str, seed: int = 3):
     model = build_model(ModelConfig(cell=cell, units=UNITS, embed_dim=EMBED, vocab_size=10), seed=seed)
     with torch.no_grad():  # make the recurrence matter (default init is small) and biases nonzero
-        for name, weight in model._live_weights().items():
+        for name, weight in model.live_weights().items():
             weight.copy_(torch.randn_like(weight) * (0.8 if name.startswith("w") else 0.5))
     return model
 
@@ -41,9 +41,9 @@ def central_diff(fun, v: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     return torch.stack(cols, dim=1)
 
 
-@pytest.fixture(params=CELL_TYPES)
-def model(request):
-    return tiny(request.param)
+@pytest.fixture
+def model(cell):
+    return tiny(cell)
 
 
 def test_state_jacobian_matches_central_differences(model):
@@ -113,7 +113,7 @@ def linear_relu_model():
     """ReLU RNN inside its linear region: F(h, x) = A h + B x + b, fixed point (I - A)^-1 b."""
     model = tiny("relu", seed=7)
     with torch.no_grad():
-        lw = model._live_weights()
+        lw = model.live_weights()
         lw["w_h"].copy_(lw["w_h"].abs() * 0.15)
         lw["w_x"].copy_(lw["w_x"].abs() * 0.2)
         lw["b_x"].fill_(1.0)
@@ -151,7 +151,7 @@ def test_linearization_is_exact_for_a_linear_rnn():
 def test_linearization_error_is_second_order_for_gru():
     model = tiny("gru", seed=11)
     with torch.no_grad():  # shrink the weights so forward iteration contracts to a fixed point
-        for weight in model._live_weights().values():
+        for weight in model.live_weights().values():
             weight.mul_(0.3)
     w = model.weights(torch.float64)
     h = torch.zeros(1, UNITS, dtype=torch.float64)

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-import core.fixed_points as fpmod
-from core.config import CELL_TYPES, ModelConfig
-from core.fixed_points import (FixedPoints, adam_baseline, deduplicate, eigen_summary,
-                               find_fixed_points)
+from benchmarks.adam_baseline import adam_baseline
+from core.cells import BOX_EDGE
+from core.config import ModelConfig
+from core.fixed_points import FixedPoints, SolverOptions, deduplicate, eigen_summary, find_fixed_points
+from core.fixed_points.linalg import Factored, solve_newton
 from core.models import build_model
 
 
@@ -16,16 +17,15 @@ def blank(cell: str, units: int = 2, embed: int = 2, seed: int = 0):
     """A model with every recurrent weight zeroed, to be filled in by hand."""
     model = build_model(ModelConfig(cell=cell, units=units, embed_dim=embed, vocab_size=10), seed=seed)
     with torch.no_grad():
-        for weight in model._live_weights().values():
+        for weight in model.live_weights().values():
             weight.zero_()
-    return model, model._live_weights()
+    return model, model.live_weights()
 
 
-@pytest.mark.parametrize("cell", CELL_TYPES)
 def test_every_cell_type_converges_to_true_fixed_points(cell):
     model = build_model(ModelConfig(cell=cell, units=6, embed_dim=3, vocab_size=10), seed=2)
     with torch.no_grad():  # strong recurrence (UGRNN x 6 is chaotic, with one unstable fixed point)
-        model._live_weights()["w_h"].mul_({"gru": 3.0, "lstm": 6.0, "ugrnn": 3.0, "tanh": 6.0, "relu": 1.0}[cell])
+        model.live_weights()["w_h"].mul_({"lstm": 6.0, "tanh": 6.0, "relu": 1.0}.get(cell, 3.0))
     rng = np.random.default_rng(8)
     inits = rng.uniform(0 if cell == "relu" else -0.9, 0.9, (24, model.state_size))
     x_e = rng.standard_normal(3) * 0.5
@@ -130,7 +130,7 @@ def test_points_pressed_against_the_box_are_spurious():
     fps = find_fixed_points(model, np.zeros((5, 3)))
     assert fps.n_spurious == 5 and fps.frac_converged == 0.0
     assert not fps.is_converged_p.any() and not fps.is_in_box_p.any() and not fps.is_slow_p.any()
-    assert np.abs(fps.xstar_pxn).max() <= fpmod.BOX_EDGE
+    assert np.abs(fps.xstar_pxn).max() <= BOX_EDGE
 
 
 def test_copies_of_an_ill_conditioned_point_merge_after_polishing():
@@ -178,7 +178,7 @@ def test_lstm_with_state_size_256_runs_batched():
     """LSTM-128 has n = 256, where torch 2.13's batched LU breaks; the solver must cope."""
     model = build_model(ModelConfig(cell="lstm", units=128, embed_dim=4, vocab_size=10), seed=0)
     with torch.no_grad():
-        model._live_weights()["w_h"].mul_(2.0)  # non-trivial dynamics
+        model.live_weights()["w_h"].mul_(2.0)  # non-trivial dynamics
     rng = np.random.default_rng(5)
     inits = np.concatenate([rng.uniform(-0.9, 0.9, (6, 128)), rng.uniform(-2, 2, (6, 128))], 1)
     fps = find_fixed_points(model, inits, warm_steps=3, n_modes=2)
@@ -199,7 +199,7 @@ def test_newton_solve_is_correct_and_survives_a_failing_batched_lu(n, failure, m
     g = torch.eye(n, dtype=torch.float64) - 0.3 * torch.randn(5, n, n, generator=gen, dtype=torch.float64) / n ** 0.5
     r = torch.randn(5, n, generator=gen, dtype=torch.float64)
     expected = np.linalg.solve(g.numpy(), r.numpy()[..., None])[..., 0]
-    np.testing.assert_allclose(fpmod._solve_newton(g, r).numpy(), expected, atol=1e-10)
+    np.testing.assert_allclose(solve_newton(g, r).numpy(), expected, atol=1e-10)
     real = torch.linalg.lu_factor_ex
 
     def buggy(a, **kw):  # what torch 2.13 does for batched input in some thread states
@@ -211,12 +211,12 @@ def test_newton_solve_is_correct_and_survives_a_failing_batched_lu(n, failure, m
         return real(a, **kw)
 
     monkeypatch.setattr(torch.linalg, "lu_factor_ex", buggy)
-    fac = fpmod._Factored(g)
+    fac = Factored(g)
     np.testing.assert_allclose(fac.solve(r).numpy(), expected, atol=1e-10)
     np.testing.assert_allclose(fac.solve(2 * r[1:3], torch.tensor([1, 2])).numpy(), 2 * expected[1:3], atol=1e-10)
     singular = g.clone()
     singular[2] = 0.0
-    assert torch.isnan(fpmod._solve_newton(singular, r)[2]).all()
+    assert torch.isnan(solve_newton(singular, r)[2]).all()
 
 
 def test_round_trip_through_npz(tmp_path):
@@ -271,3 +271,20 @@ def test_empty_and_single_inits_and_torch_inputs():
     one = find_fixed_points(model, torch.zeros(1, 6), x_e)
     assert one.n_points == 1 and one.frac_converged == 1.0
     np.testing.assert_allclose(one.x_e, x_e.detach().numpy(), rtol=1e-6)
+
+
+def test_options_and_keyword_overrides_are_the_same_settings():
+    model, lw = blank("tanh", units=3)
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.eye(3) * 1.5)
+    inits = np.random.default_rng(9).uniform(-1, 1, (10, 3))
+    options = SolverOptions(warm_steps=0, max_iters=7)
+    by_options = find_fixed_points(model, inits, options=options)
+    by_keywords = find_fixed_points(model, inits, warm_steps=0, max_iters=7)
+    overridden = find_fixed_points(model, inits, None, SolverOptions(warm_steps=0, max_iters=3), max_iters=7)
+    for other in (by_keywords, overridden):
+        np.testing.assert_array_equal(other.xstar_pxn, by_options.xstar_pxn)
+        np.testing.assert_array_equal(other.n_iters_p, by_options.n_iters_p)
+    assert by_options.n_iters_p.max() <= 7
+    with pytest.raises(TypeError):
+        find_fixed_points(model, inits, tol=1e-3)  # not an option: a typo must not pass silently

@@ -1,21 +1,18 @@
-"""One suite, every cell type: shapes, fused == step loop, padding, gradients, save/load, readout."""
+"""One suite, every cell type in the registry (the conftest `cell` fixture): shapes, fused == step loop,
+padding, gradients, save/load, readout."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from core import store
-from core.config import CELL_TYPES, ModelConfig, RunConfig, TaskConfig
+from core.cells import CELLS
+from core.config import ModelConfig, RunConfig, TaskConfig
 from core.models import build_model
 from core.text import Vocab
 
 B, T, E, U, V, K = 4, 7, 6, 8, 12, 3
 LENGTHS = torch.tensor([7, 3, 1, 5])  # ragged, includes the full width and a single token
-
-
-@pytest.fixture(params=CELL_TYPES)
-def cell(request) -> str:
-    return request.param
 
 
 @pytest.fixture
@@ -31,7 +28,8 @@ def ragged_ids(lengths=LENGTHS, width=T, seed=0) -> torch.Tensor:
 
 
 def test_shapes(model, cell):
-    n = 2 * U if cell == "lstm" else U
+    n = CELLS[cell].state_size(U)
+    assert n == (2 * U if cell == "lstm" else U)
     assert model.state_size == n
     ids = ragged_ids()
     x = model.embed(ids)
@@ -193,3 +191,15 @@ def test_build_model_is_seeded(cell):
     for name, tensor in a.state_dict().items():
         assert torch.equal(tensor, b.state_dict()[name]), name
     assert any(not torch.equal(t, c.state_dict()[k]) for k, t in a.state_dict().items())
+
+
+# the names bundles store their weights under (models_store/*/model.safetensors): a cell class must keep them
+KERNEL_NAMES = ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0")
+STORED_NAMES = {"gru": KERNEL_NAMES, "lstm": KERNEL_NAMES, "tanh": KERNEL_NAMES, "relu": KERNEL_NAMES,
+                "ugrnn": ("ugrnn_x.weight", "ugrnn_x.bias", "ugrnn_h.weight")}
+
+
+@pytest.mark.parametrize("cell_type, names", list(STORED_NAMES.items()))
+def test_parameter_names_are_the_stored_ones(cell_type, names):
+    model = build_model(ModelConfig(cell=cell_type, units=U, embed_dim=E, vocab_size=V, num_classes=K))
+    assert list(model.state_dict()) == ["embedding.weight", *names, "readout_layer.weight", "readout_layer.bias"]

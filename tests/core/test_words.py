@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.config import CELL_TYPES, ModelConfig
+from core.config import ModelConfig
 from core.models import build_model
 from core.text import Vocab
 from core.words import project_deflections, word_deflections, word_log_odds
@@ -17,30 +17,29 @@ def test_deflections_vanilla_tanh_with_zero_recurrence():
     with torch.no_grad():
         model.rnn.weight_hh_l0.zero_()
     rng = np.random.default_rng(0)
-    h_star = rng.uniform(-0.9, 0.9, size=(3, 8))
+    xstar = rng.uniform(-0.9, 0.9, size=(3, 8))
     words = np.array([2, 5, 7, 19])
-    dh = word_deflections(model, h_star, words)
+    dh = word_deflections(model, xstar, words)
     assert dh.shape == (3, 4, 8) and dh.dtype == np.float64
     emb = model.embedding.weight.detach().double().numpy()[words]
     w_x = model.rnn.weight_ih_l0.detach().double().numpy()
     bias = model.rnn.bias_ih_l0.detach().double().numpy() + model.rnn.bias_hh_l0.detach().double().numpy()
-    expected = np.tanh(emb @ w_x.T + bias)[None] - h_star[:, None]
+    expected = np.tanh(emb @ w_x.T + bias)[None] - xstar[:, None]
     np.testing.assert_allclose(dh, expected, atol=1e-12)
 
 
-@pytest.mark.parametrize("cell", CELL_TYPES)
 def test_deflections_match_single_steps(cell):
     model = _model(cell)
     rng = np.random.default_rng(1)
-    h_star = rng.uniform(-0.5, 0.5, size=(4, model.state_size))
+    xstar = rng.uniform(-0.5, 0.5, size=(4, model.state_size))
     words = np.array([3, 0, 11, 3, 17])
     # a tiny max_batch forces several chunks
-    dh = word_deflections(model, h_star, words, max_batch=6)
+    dh = word_deflections(model, xstar, words, max_batch=6)
     assert dh.shape == (4, 5, model.state_size)
     weights = model.weights(torch.float64)
     for i in range(4):
         for j, word in enumerate(words):
-            h = torch.tensor(h_star[i:i + 1])
+            h = torch.tensor(xstar[i:i + 1])
             x = model.embed(torch.tensor([word])).double()
             one = (model.step(h, x, weights=weights) - h).detach().numpy()[0]
             np.testing.assert_allclose(dh[i, j], one, atol=1e-12)

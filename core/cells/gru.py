@@ -1,0 +1,44 @@
+"""GRU (Cho et al. 2014) in torch's convention: gates r, z, n; h' = (1 - z) n + z h, with
+n = tanh(W_n x + b_n + r (U_n h + c_n)) (the reset gate acts on the recurrent term, as in nn.GRU)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.cells.base import FusedCell, add_diag, add_rows
+
+__all__ = ["GRU"]
+
+
+class GRU(FusedCell):
+    name, gates = "gru", 3
+
+    def make_kernel(self, embed: int) -> nn.Module:
+        return nn.GRU(embed, self.units, batch_first=True)
+
+    def update(self, h_bxn, gx_bxg, w):
+        u = self.units
+        gh = h_bxn @ w["w_h"].T + w["b_h"]
+        r = torch.sigmoid(gx_bxg[:, :u] + gh[:, :u])
+        z = torch.sigmoid(gx_bxg[:, u:2 * u] + gh[:, u:2 * u])
+        n = torch.tanh(gx_bxg[:, 2 * u:] + r * gh[:, 2 * u:])
+        return (1 - z) * n + z * h_bxn, (gh, r, z, n)
+
+    def jacobians(self, h_bxn, w, parts, expand, want_state, want_input):
+        u, (gh, r, z, n) = self.units, parts
+        c_z = expand((h_bxn - n) * z * (1 - z))          # dF/dz * dz/da_z
+        c_n = expand((1 - z) * (1 - n * n))               # dF/dn * dn/da_n
+        c_r = expand(c_n * gh[:, 2 * u:] * r * (1 - r))   # through r in a_n = gx_n + r * gh_n
+        jac = jin = None
+        if want_state:
+            wh = w["w_h"]
+            jac = add_rows(c_z, wh[u:2 * u])
+            add_rows(c_n * r, wh[2 * u:], jac)
+            add_rows(c_r, wh[:u], jac)
+            add_diag(jac, expand(z))
+        if want_input:
+            wx = w["w_x"]
+            jin = add_rows(c_z, wx[u:2 * u])
+            add_rows(c_n, wx[2 * u:], jin)
+            add_rows(c_r, wx[:u], jin)
+        return jac, jin

@@ -1,0 +1,48 @@
+"""Deduplication of fixed points, a named step (as in FixedPointFinder): single-linkage clusters of
+points closer than a tolerance, each represented by its member with the smallest q."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
+
+__all__ = ["deduplicate"]
+
+
+def deduplicate(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Single-linkage clusters of points closer than ``tol`` (Euclidean, chained).
+
+    Returns ``(representatives_idx, labels_p)``: per cluster the member with the smallest q
+    (clusters in order of their first member), and each point's cluster index.
+    """
+    x = np.asarray(xstar_pxn, dtype=np.float64)
+    p = x.shape[0]
+    if p == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sq = (x * x).sum(1)
+    rows, cols = [], []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, p, 1024):
+            blk = x[start:start + 1024]
+            d2 = sq[start:start + 1024, None] + sq[None, :] - 2.0 * blk @ x.T
+            slack = 1e-12 * (sq[start:start + 1024, None] + sq[None, :]) + 1e-300
+            i, j = np.nonzero(d2 <= tol * tol - slack)  # surely within tol despite rounding
+            rows.append(i + start)
+            cols.append(j)
+            i, j = np.nonzero(np.abs(d2 - tol * tol) < slack)  # too close to call: exact distances
+            keep = np.linalg.norm(blk[i] - x[j], axis=1) <= tol
+            rows.append(i[keep] + start)
+            cols.append(j[keep])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(p, p))
+    _, raw = connected_components(graph, directed=False)
+    _, first, labels = np.unique(raw, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")        # relabel clusters by first appearance
+    relabel = np.empty_like(order)
+    relabel[order] = np.arange(len(order))
+    labels = relabel[labels.reshape(-1)].astype(np.int64)
+    by_label_then_q = np.lexsort((np.asarray(qstar_p, dtype=np.float64), labels))
+    starts = np.flatnonzero(np.r_[True, np.diff(labels[by_label_then_q]) != 0])
+    return by_label_then_q[starts].astype(np.int64), labels
+
