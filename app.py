@@ -15,7 +15,7 @@ from dash import Dash, dcc, html
 
 from core import store
 from dashboard import ids
-from dashboard.background import JobLauncher, make_celery
+from dashboard.jobs import JobLauncher, make_celery
 from dashboard.cache import BundleCache, ModelMemo, make_flask_cache
 from dashboard.settings import Settings
 

@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import store  # noqa: E402
-from core.analysis import analyze_bundle, load_analysis  # noqa: E402
+from core.analysis import analyze_bundle  # noqa: E402
+from core.analysis_view import load_analysis  # noqa: E402
 
 
 def bench(run_id: str) -> None:
@@ -29,17 +30,16 @@ def bench(run_id: str) -> None:
         wall = time.perf_counter() - start
         analysis = load_analysis(bundle.path / "analysis.npz", bundle.weights_sha256)
         size = (bundle.path / "analysis.npz").stat().st_size
-    fps = analysis.fixed_points
+    fps, geo, lin = analysis.fixed_points, analysis.geometry, analysis.linearization
     cfg = bundle.config.model
     print(f"{run_id} ({cfg.cell.upper()}-{cfg.units}): analysis {wall:.1f} s (target <= 30 s for GRU-128), "
           f"analysis.npz {size / 1e6:.2f} MB")
     print(f"  fixed points: {fps.n_points} distinct ({int(fps.is_stable_p.sum())} stable) from {fps.n_inits} inits, "
           f"{fps.frac_converged:.1%} of inits at q < 1e-10, solve {fps.wall_time_s:.2f} s")
-    print(f"  final-state PCA: {analysis['final_explained_ratio_k'][:3].round(3).tolist()} explained by PC1-3; "
-          f"dims for 90/95%: {int(analysis['final_dims90'])}/{int(analysis['final_dims95'])}; "
-          f"participation ratio {float(analysis['final_participation_ratio']):.2f}")
-    print(f"  one-step linearization error: median {float(analysis['lin_err_median']):.1%}, "
-          f"mean {float(analysis['lin_err_mean']):.1%}")
+    print(f"  final-state PCA: {geo.final_explained_ratio_c[:3].round(3).tolist()} explained by PC1-3; "
+          f"dims for 90/95%: {geo.final_dims90}/{geo.final_dims95}; "
+          f"participation ratio {geo.final_participation_ratio:.2f}")
+    print(f"  one-step linearization error: median {lin.err_median:.1%}, mean {lin.err_mean:.1%}")
     print(f"  summary: {summary}")
 
 

@@ -84,7 +84,7 @@ def sample_inits(model, data, count: int, seed: int):
     import numpy as np
     import torch
 
-    from core.training import encode_split
+    from core.tasks import encode_split
 
     enc = encode_split(data.test, data.vocab)
     rng = np.random.default_rng(seed)

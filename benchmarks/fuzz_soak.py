@@ -29,7 +29,7 @@ def tiny_store(root: Path) -> Path:
 
     from core import store
     from core.analysis import analyze_bundle
-    from core.presets import train_run
+    from core.pipeline import train_run
     from tests.conftest import TINY_RUN_ID, TINY_TASK, TINY_TRAIN
     from core.config import ModelConfig, RunConfig
 

@@ -163,7 +163,7 @@ def start_training_job(store: Path) -> str:
 
     from core.jobs import JobRegistry
     from core.presets import PRESETS
-    from dashboard.background import JobLauncher
+    from dashboard.jobs import JobLauncher
     from dashboard.settings import Settings
 
     preset = PRESETS["gru-cat3"]

@@ -18,28 +18,26 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import store  # noqa: E402
-from core.analysis import analyze_bundle, load_analysis  # noqa: E402
+from core.analysis import analyze_bundle  # noqa: E402
+from core.analysis_view import load_analysis  # noqa: E402
 from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
-from core.presets import train_run  # noqa: E402
+from core.pipeline import train_run  # noqa: E402
 
 
 def _readout_alignment(analysis, bundle) -> tuple[float, float]:
     """|cos| between the top right eigenvector at the anchor fixed point and the readout difference."""
     fps = analysis.fixed_points
-    anchor = int(analysis["word_anchor"])
-    w = bundle.model.readout_layer.weight.detach().numpy().astype(np.float64)
-    direction = np.zeros(bundle.model.state_size)
-    direction[: w.shape[1]] = w[-1] - w[0]
+    anchor = analysis.words.anchor
+    direction = _readout_difference(bundle)
     vec = np.real(fps.right_vecs_pxnxm[anchor][:, 0])
     cos = abs(vec @ direction) / (np.linalg.norm(vec) * np.linalg.norm(direction))
     return float(cos), float(fps.tau_pxm[anchor, 0])
 
 
 def _readout_difference(bundle) -> np.ndarray:
-    w = bundle.model.readout_layer.weight.detach().numpy().astype(np.float64)
-    d = np.zeros(bundle.model.state_size)
-    d[: w.shape[1]] = w[-1] - w[0]
-    return d
+    """Last class's readout minus the first's, in the full state space."""
+    readout_kxn = bundle.model.readout_full()
+    return readout_kxn[-1] - readout_kxn[0]
 
 
 def report(run_id: str) -> None:
@@ -49,17 +47,16 @@ def report(run_id: str) -> None:
     except Exception as err:  # noqa: BLE001 - a report line, not a crash
         print(f"{run_id}: unavailable ({err})")
         return
-    fps = analysis.fixed_points
-    ratio = analysis["final_explained_ratio_k"]
-    angles = analysis["readout_angles_kxk"]
+    fps, geo = analysis.fixed_points, analysis.geometry
+    ratio, relaxed = geo.final_explained_ratio_c, geo.relaxed_explained_ratio_c
+    angles = geo.readout_angles_kxk
     off = angles[~np.eye(len(angles), dtype=bool)]
-    relaxed = analysis["relaxed_explained_ratio_k"]
     print(f"{run_id}: final states: PC1-2 explain {ratio[:2].sum():.1%}, PC1-3 {ratio[:3].sum():.1%} "
-          f"(relaxed 20 steps: PC1 {relaxed[0]:.1%}, PC1-2 {relaxed[:2].sum():.1%}, dims95 {int(analysis['relaxed_dims95'])}); "
-          f"dims 90/95% = {int(analysis['final_dims90'])}/{int(analysis['final_dims95'])}; "
-          f"readout angles {off.min():.0f}-{off.max():.0f} deg (simplex {float(analysis['simplex_angle']):.0f}); "
+          f"(relaxed 20 steps: PC1 {relaxed[0]:.1%}, PC1-2 {relaxed[:2].sum():.1%}, dims95 {geo.relaxed_dims95}); "
+          f"dims 90/95% = {geo.final_dims90}/{geo.final_dims95}; "
+          f"readout angles {off.min():.0f}-{off.max():.0f} deg (simplex {geo.simplex_angle:.0f}); "
           f"{fps.n_points} fixed points ({int(fps.is_stable_p.sum())} stable, {int(fps.is_converged_p.sum())} converged); "
-          f"lin. error median {float(analysis['lin_err_median']):.1%}")
+          f"lin. error median {analysis.linearization.err_median:.1%}")
     if len(bundle.class_names) == 2:
         cos, tau = _readout_alignment(analysis, bundle)
         taus = fps.tau_pxm[fps.is_converged_p, 0] if fps.is_converged_p.any() else fps.tau_pxm[:, 0]
@@ -68,7 +65,7 @@ def report(run_id: str) -> None:
         line = ends[np.argmax(ends @ _readout_difference(bundle))] - ends[np.argmin(ends @ _readout_difference(bundle))]
         d = _readout_difference(bundle)
         line_cos = abs(line @ d) / (np.linalg.norm(line) * np.linalg.norm(d) or 1.0)
-        pc1_cos = abs(analysis.pca.components_kxn_[0] @ d) / np.linalg.norm(d)
+        pc1_cos = abs(analysis.pca.components_cxn_[0] @ d) / np.linalg.norm(d)
         print(f"  line attractor: |cos(line between the extreme stable fixed points, readout)| = {line_cos:.3f}; "
               f"|cos(PC1, readout)| = {pc1_cos:.3f}; |cos(top right eigenvector at the anchor, readout)| = {cos:.3f}; "
               f"slowest tau at stable points {np.min(fps.tau_pxm[fps.is_stable_p, 0]):,.0f}-"
@@ -84,11 +81,11 @@ def sweep(steps: int) -> None:
             path = train_run(config, store_path=Path(tmp))
             bundle = store.load_path(path)
             analyze_bundle(bundle, n_inits=256)
-            analysis = load_analysis(path / "analysis.npz", bundle.weights_sha256)
+            geo = load_analysis(path / "analysis.npz", bundle.weights_sha256).geometry
             print(f"  N={n}: test acc {bundle.metrics['test_accuracy']:.3f}; final states dims 90/95% "
-                  f"{int(analysis['final_dims90'])}/{int(analysis['final_dims95'])}; relaxed final states dims95 "
-                  f"{int(analysis['relaxed_dims95'])}, first N-1 PCs hold "
-                  f"{analysis['relaxed_explained_ratio_k'][:n - 1].sum():.1%} (N-1 = {n - 1})")
+                  f"{geo.final_dims90}/{geo.final_dims95}; relaxed final states dims95 "
+                  f"{geo.relaxed_dims95}, first N-1 PCs hold "
+                  f"{geo.relaxed_explained_ratio_c[:n - 1].sum():.1%} (N-1 = {n - 1})")
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import store  # noqa: E402
-from core.presets import PRESETS, resolve_vocab_size  # noqa: E402
+from core.pipeline import resolve_vocab_size  # noqa: E402
+from core.presets import PRESETS  # noqa: E402
 from core.tasks import load_task  # noqa: E402
 from core.training import train  # noqa: E402
 

@@ -1,175 +1,35 @@
-"""Precompute everything the dashboard shows for one bundle and store it as analysis.npz.
+"""The precompute pipeline: everything the dashboard shows for one bundle, saved as analysis.npz.
 
-The file holds numpy arrays only (no object arrays; read with allow_pickle=False) and the
-sha256 of the weights it was computed from, so a retrained model invalidates it.
+``analyze_bundle(bundle)`` runs the model over held-out texts and computes, in this order: the
+trajectories sample and the state cloud, the PCA fitted on visited states (``core.pca``), the
+geometry of final states (``core.geometry``), the fixed points (``core.fixed_points``), the
+one-step linearization error (``core.dynamics``), the word deflections (``core.words``) and the
+temporal / input decomposition. The arrays are written by ``core.analysis_file`` and read back
+as typed views by ``core.analysis_view``; their keys are a format and never change.
 """
 from __future__ import annotations
 
-import math
-import os
 import time
-import zipfile
-import zlib
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
 from core import geometry, words
+from core.analysis_file import ANALYSIS_VERSION, save_analysis
 from core.dynamics import one_step_linearization_error
-from core.fixed_points import FixedPoints, find_fixed_points
-from core.tasks import load_task
-from core.training import encode_split
+from core.fixed_points import find_fixed_points
+from core.pca import StatePCA
+from core.tasks import encode_split, load_task
+from core.tasks.synthetic import evidence_counts, evidence_words
 
-__all__ = ["ANALYSIS_VERSION", "NOT_ANALYZED", "AnalysisError", "Analysis", "analysis_problem", "load_analysis",
-           "save_analysis", "analyze_bundle"]
+__all__ = ["analyze_bundle", "relax", "CLOUD_SIZE"]
 
-ANALYSIS_VERSION = 1
-MAX_ANALYSIS_BYTES = 50_000_000
-MAX_UNPACKED_BYTES = 1_000_000_000  # a compressed file that unpacks to more than this is a zip bomb, not an analysis
-MAX_MEMBERS = 1000  # a real analysis has about 70 arrays; the listing reads every header
-NOT_ANALYZED = "this model has not been analyzed yet."
-# what a damaged zip or .npy raises, from truncation to an unsupported compression method
-_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
-                zlib.error)
 CLOUD_SIZE = 20_000
 N_TRAJ_SAMPLE = 40
 MAX_STEPS = 200
 N_WORDS = 1000
 RELAX_STEPS = 20  # zero-input steps after the last token for the "relaxed final states" geometry
-
-
-class AnalysisError(Exception):
-    """analysis.npz is missing, corrupt or stale; the message says which."""
-
-
-class Analysis:
-    """Read-only view of analysis.npz: arrays by name, the stored PCA and fixed points."""
-
-    def __init__(self, arrays: dict[str, np.ndarray]):
-        self.arrays = arrays
-        self.pca = geometry.StatePCA.from_arrays(arrays)
-        self.fixed_points = FixedPoints.from_arrays(arrays) if "fp_xstar_pxn" in arrays else None
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.arrays
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.arrays[name]
-
-    def get(self, name: str, default=None):
-        return self.arrays.get(name, default)
-
-    def scalar(self, name: str, default: float = float("nan")) -> float:
-        return float(self.arrays[name]) if name in self.arrays else default
-
-    def project(self, states_txn: np.ndarray) -> np.ndarray:
-        return self.pca.transform(np.asarray(states_txn), n_dims=3).astype(np.float32)
-
-
-def analysis_problem(path: Path, weights_sha256: str | None = None) -> str:
-    """Why analysis.npz cannot be used, in one sentence, or "" when it can.
-
-    Cheap enough to run on every listing: it reads the zip directory, each array's .npy header and
-    the two scalar members, never the big arrays.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return NOT_ANALYZED
-    if path.stat().st_size > MAX_ANALYSIS_BYTES:
-        return "analysis.npz is implausibly large."
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return _members_problem(zf) or _identity_problem(zf, weights_sha256)
-    except _READ_ERRORS as err:
-        return f"analysis.npz is unreadable (truncated or corrupt: {err.__class__.__name__})."
-
-
-def _members_problem(zf: zipfile.ZipFile) -> str:
-    infos = zf.infolist()
-    if len(infos) > MAX_MEMBERS or sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
-        return "analysis.npz holds an implausible number or size of arrays."
-    for info in infos:
-        name = info.filename
-        if not name.endswith(".npy"):
-            return f"analysis.npz holds {name[:40]!r}, which is not a numpy array."
-        with zf.open(info) as fh:
-            shape, dtype = _npy_header(fh)
-        if dtype.hasobject:
-            # object arrays are pickles in disguise: reading one would run arbitrary code
-            return f"analysis.npz holds object arrays ({name[:-4][:40]}), refused because reading them runs pickle."
-        if math.prod(shape) * dtype.itemsize > info.file_size:
-            # numpy allocates what the header claims before reading: a lying header is a memory bomb
-            return f"analysis.npz is corrupt: array {name[:-4][:40]} is shorter than its header says."
-    return ""
-
-
-def _npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
-    """Shape and dtype from an .npy header, without reading the data behind it."""
-    version = np.lib.format.read_magic(fh)
-    if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-    elif version == (2, 0):
-        shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
-    else:
-        raise ValueError(f"unsupported .npy version {version}")
-    return shape, dtype
-
-
-def _read_scalar(zf: zipfile.ZipFile, name: str) -> np.ndarray | None:
-    """A 0-d member, or None when it is absent or not 0-d (never read a big array just to refuse it)."""
-    if f"{name}.npy" not in zf.namelist():
-        return None
-    with zf.open(f"{name}.npy") as fh:
-        if _npy_header(fh)[0] != ():
-            return None
-    with zf.open(f"{name}.npy") as fh:
-        return np.lib.format.read_array(fh, allow_pickle=False)
-
-
-def _identity_problem(zf: zipfile.ZipFile, weights_sha256: str | None) -> str:
-    version = _read_scalar(zf, "analysis_version")
-    if version is None or version.dtype.kind not in "iu" or int(version) != ANALYSIS_VERSION:
-        return "analysis.npz was written by another version of attractorscope."
-    if weights_sha256 is None:
-        return ""
-    stored = _read_scalar(zf, "weights_sha256")
-    if stored is None or str(stored) != weights_sha256:
-        return "analysis.npz is stale: the model's weights changed since it was computed."
-    return ""
-
-
-def load_analysis(path: Path, weights_sha256: str | None = None) -> Analysis:
-    path = Path(path)
-    problem = analysis_problem(path, weights_sha256)
-    if problem:
-        raise AnalysisError(problem)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except _READ_ERRORS as err:
-        # the header check above refused object arrays and lying headers; this is a damaged array body
-        raise AnalysisError(f"analysis.npz is unreadable ({err.__class__.__name__}).") from None
-    try:
-        return Analysis(arrays)
-    except (KeyError, ValueError, TypeError, IndexError) as err:
-        raise AnalysisError(f"analysis.npz is incomplete or malformed ({str(err)[:80]}).") from None
-
-
-def save_analysis(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically: a temp file in the same folder, then rename over the old one."""
-    for name, arr in arrays.items():
-        if np.asarray(arr).dtype == object:
-            raise ValueError(f"{name} is an object array; analysis files hold plain arrays only")
-    # the pid in the name lets store.cleanup_temp tell a killed writer's leftover from a live one's
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @torch.no_grad()
@@ -190,7 +50,7 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     model = bundle.model
     report({"stage": "trajectories", "step": 5, "total": 100})
     data = load_task(bundle.config.task)
-    split = data.test if len(data.test) >= max_sequences else _concat(data.test, data.val)
+    split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
     enc = encode_split(split, bundle.vocab)
     keep = rng.permutation(len(enc.lengths_b))[:max_sequences]
     lengths = np.minimum(enc.lengths_b[keep], MAX_STEPS)
@@ -205,7 +65,7 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
 
     report({"stage": "PCA", "step": 15, "total": 100})
     pca_sample = visited_vxn[rng.permutation(len(visited_vxn))[:50_000]]
-    pca = geometry.StatePCA().fit(pca_sample)
+    pca = StatePCA().fit(pca_sample)
     arrays.update(pca.to_arrays())
     arrays.update(_cloud_arrays(pca, model, visited_vxn, finals_bxn, labels, rng, cloud_size))
     arrays.update(_trajectory_sample(pca, states_bxtxn, lengths, labels, ids))
@@ -231,16 +91,10 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     wall = time.perf_counter() - start
     arrays["wall_time_s"] = np.array(wall)
     save_analysis(bundle.path / "analysis.npz", arrays)
-    bundle._analysis = None
+    bundle.forget_analysis()
     report({"stage": "done", "step": 100, "total": 100})
     return {"wall_time_s": wall, "n_fixed_points": len(fps.qstar_p), "frac_converged": fps.frac_converged,
             "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"])}
-
-
-def _concat(a, b):
-    from core.tasks import Split
-
-    return Split(a.tokens + b.tokens, np.concatenate([a.labels, b.labels]))
 
 
 def _predictions(model, states_bxn: np.ndarray) -> np.ndarray:
@@ -293,16 +147,14 @@ def relax(model, states_bxn: np.ndarray, steps: int) -> np.ndarray:
 
 def _final_state_arrays(pca, model, finals_bxn, labels, token_lists, bundle) -> dict:
     """Final states (projected) with their labels and, for synthetic tasks, the evidence-word counts."""
-    relaxed = geometry.StatePCA().fit(relax(model, finals_bxn, RELAX_STEPS))
-    out = {"relaxed_explained_ratio_k": relaxed.explained_variance_ratio_k_.astype(np.float64),
-           "relaxed_dims95": np.array(geometry.dims_for_variance(relaxed.explained_variance_ratio_k_, 0.95)),
+    relaxed = StatePCA().fit(relax(model, finals_bxn, RELAX_STEPS))
+    out = {"relaxed_explained_ratio_k": relaxed.explained_variance_ratio_c_.astype(np.float64),
+           "relaxed_dims95": np.array(geometry.dims_for_variance(relaxed.explained_variance_ratio_c_, 0.95)),
            "final_xyz_bx3": pca.transform(finals_bxn, n_dims=3).astype(np.float32),
            "final_label_b": _class_of(labels), "final_pred_b": _predictions(model, finals_bxn).astype(np.int8),
            "final_logits_bxk": _logits(model, finals_bxn)}
     task = bundle.config.task
     if task.is_synthetic:
-        from core.tasks.synthetic import evidence_counts, evidence_words
-
         out["final_counts_bxk"] = evidence_counts(token_lists, task)
         out["evidence_words_k"] = np.array(evidence_words(task))
     return out
@@ -313,24 +165,19 @@ def _logits(model, states_bxn: np.ndarray) -> np.ndarray:
         return model.readout(torch.from_numpy(states_bxn)).numpy().astype(np.float32)
 
 
-def _readout_full(model) -> np.ndarray:
-    """Readout weights as vectors in the full state space (zero on LSTM's c half), k x n."""
-    return geometry.readout_full(model.readout_layer.weight.detach().numpy().astype(np.float64), model.state_size)
-
-
 def _geometry_arrays(pca, model, visited_vxn, finals_bxn) -> dict:
-    final_pca = geometry.StatePCA().fit(finals_bxn)
-    readout_kxn = _readout_full(model)
+    final_pca = StatePCA().fit(finals_bxn)
+    readout_kxn = model.readout_full()
     centre_n = finals_bxn.mean(axis=0)
     return {
-        "dims90": np.array(geometry.dims_for_variance(pca.explained_variance_ratio_k_, 0.90)),
-        "dims95": np.array(geometry.dims_for_variance(pca.explained_variance_ratio_k_, 0.95)),
+        "dims90": np.array(geometry.dims_for_variance(pca.explained_variance_ratio_c_, 0.90)),
+        "dims95": np.array(geometry.dims_for_variance(pca.explained_variance_ratio_c_, 0.95)),
         "participation_ratio": np.array(geometry.participation_ratio(visited_vxn)),
-        "final_explained_ratio_k": final_pca.explained_variance_ratio_k_.astype(np.float64),
-        "final_dims90": np.array(geometry.dims_for_variance(final_pca.explained_variance_ratio_k_, 0.90)),
-        "final_dims95": np.array(geometry.dims_for_variance(final_pca.explained_variance_ratio_k_, 0.95)),
+        "final_explained_ratio_k": final_pca.explained_variance_ratio_c_.astype(np.float64),
+        "final_dims90": np.array(geometry.dims_for_variance(final_pca.explained_variance_ratio_c_, 0.90)),
+        "final_dims95": np.array(geometry.dims_for_variance(final_pca.explained_variance_ratio_c_, 0.95)),
         "final_participation_ratio": np.array(geometry.participation_ratio(finals_bxn)),
-        "readout_pc_kx3": (readout_kxn @ pca.components_kxn_[:3].T).astype(np.float32),
+        "readout_pc_kx3": (readout_kxn @ pca.components_cxn_[:3].T).astype(np.float32),
         "centre_xyz_3": pca.transform(centre_n[None], n_dims=3)[0].astype(np.float32),
         "readout_angles_kxk": geometry.readout_angles_deg(readout_kxn),
         "simplex_angle": np.array(geometry.simplex_angle_deg(readout_kxn.shape[0])),
@@ -371,13 +218,13 @@ def _word_arrays(model, vocab, data, fps, pca, visited_vxn) -> dict:
     word_ids = np.arange(2, min(len(vocab), N_WORDS + 2))
     anchor = _anchor_index(fps, visited_vxn)
     dh_wxn = words.word_deflections(model, fps.xstar_pxn[anchor:anchor + 1], word_ids)[0]
-    readout_proj, slow_proj = words.project_deflections(dh_wxn, _readout_full(model), fps.left_vecs_pxnxm[anchor])
+    readout_proj, slow_proj = words.project_deflections(dh_wxn, model.readout_full(), fps.left_vecs_pxnxm[anchor])
     log_odds = words.word_log_odds(data.train.tokens, data.train.labels, vocab, len(data.class_names))
     return {"word_ids_w": word_ids.astype(np.int32), "word_anchor": np.array(anchor),
             "word_readout_proj_wxk": readout_proj.astype(np.float32),
             # the slowest modes of these attractors are real; a complex pair keeps its real part
             "word_slow_proj_wxm": np.real(slow_proj).astype(np.float32),
-            "word_dh_xyz_wx3": (dh_wxn @ pca.components_kxn_[:3].T).astype(np.float32),
+            "word_dh_xyz_wx3": (dh_wxn @ pca.components_cxn_[:3].T).astype(np.float32),
             "word_log_odds_wxk": np.asarray(log_odds)[word_ids].astype(np.float32)}
 
 
@@ -388,7 +235,7 @@ def _decomposition_arrays(decomp, pca) -> dict:
         "decomp_fractions_3": np.array([decomp.temporal_fraction, decomp.input_fraction, decomp.residual_fraction]),
         "decomp_mu_xyz_tx3": pca.transform(decomp.mu_txn, n_dims=3).astype(np.float32),
         # word offsets chi(w) are directions, so project without subtracting the PCA mean
-        "decomp_chi_xyz_wx3": (decomp.chi_wxn[word_ids] @ pca.components_kxn_[:3].T).astype(np.float32),
+        "decomp_chi_xyz_wx3": (decomp.chi_wxn[word_ids] @ pca.components_cxn_[:3].T).astype(np.float32),
         "decomp_word_ids_w": word_ids.astype(np.int32),
         "decomp_word_count_w": decomp.count_w[word_ids].astype(np.int32),
     }

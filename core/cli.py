@@ -4,10 +4,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 
+import torch
+from tqdm import tqdm
+
 from core import store
-from core.config import CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+from core.analysis import analyze_bundle
+from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
+                         store_dir)
+from core.jobs import JobRegistry, run_job
+from core.pipeline import train_run
+from core.presets import PRESETS
 
 __all__ = ["main"]
 
@@ -19,8 +28,6 @@ class CliError(Exception):
 
 
 def _progress_bar(total: int, desc: str):
-    from tqdm import tqdm
-
     bar = tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True)
 
     def on_progress(event: dict) -> None:
@@ -36,8 +43,6 @@ def _progress_bar(total: int, desc: str):
 
 
 def _run_config(args) -> RunConfig:
-    from core.presets import PRESETS
-
     if args.preset:
         if args.preset not in PRESETS:
             raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
@@ -63,8 +68,6 @@ def _run_config(args) -> RunConfig:
 
 
 def cmd_train(args) -> int:
-    from core.presets import train_run
-
     config = _run_config(args)
     bar, on_progress = _progress_bar(config.train.steps, f"train {config.run_id}")
     with bar:
@@ -77,10 +80,6 @@ def cmd_train(args) -> int:
 
 
 def cmd_analyze(args) -> int:
-    import torch
-
-    from core.analysis import analyze_bundle
-
     # one thread: the solver's many small ops lose far more to OpenMP overhead than they gain
     torch.set_num_threads(1)
 
@@ -95,7 +94,7 @@ def cmd_analyze(args) -> int:
 def cmd_list(args) -> int:
     rows = store.list_bundles()
     if not rows:
-        print(f"no bundles in {store.store_dir()}")
+        print(f"no bundles in {store_dir()}")
     for s in rows:
         if s.ok:
             acc = s.metrics.get("test_accuracy")
@@ -131,8 +130,6 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bundle_all(args) -> int:
-    from core.presets import PRESETS
-
     for run_id in args.only or list(PRESETS):
         ns = argparse.Namespace(preset=run_id, run_id=None, no_analyze=False)
         cmd_train(ns)
@@ -141,13 +138,6 @@ def cmd_bundle_all(args) -> int:
 
 def cmd_run_job(args) -> int:
     """Run one queued job from the job registry (the Train page starts this in its own process)."""
-    import os
-
-    import torch
-
-    from core.config import store_dir
-    from core.jobs import JobRegistry, run_job
-
     torch.set_num_threads(1)
     registry = JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")))
     if registry.get(args.job_id) is None:

@@ -1,11 +1,14 @@
-"""Frozen configuration dataclasses saved with every model bundle, and settings from env vars.
+"""Frozen configuration dataclasses saved with every model bundle, run ids, and settings from env vars.
 
-Cell names and state sizes come from the ``core.cells`` registry.
+Validation raises ``ConfigError`` (``RunIdError`` for a run id that is not a slug) with one
+sentence a user can act on. Cell names come from the ``core.cells`` registry; this module
+imports nothing else from core.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,17 +16,29 @@ from typing import Any
 from core.cells import CELLS
 
 __all__ = [
-    "CELL_TYPES", "TASK_NAMES", "SCHEMA_VERSION", "ConfigError",
+    "CELL_TYPES", "TASK_NAMES", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError", "check_run_id",
     "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
 CELL_TYPES = tuple(CELLS)
 TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars")
+RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 
 class ConfigError(ValueError):
     """A configuration value is out of range or of the wrong kind."""
+
+
+class RunIdError(ConfigError):
+    """A run id is not a slug of 1-64 characters a-z, 0-9, '-' and '_' (it names a folder)."""
+
+
+def check_run_id(run_id: Any) -> str:
+    """The run id itself if it is a valid slug; checked before any path is built from it."""
+    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
+        raise RunIdError(f"{str(run_id)[:80]!r} is not a valid run id: use 1-64 of a-z, 0-9, '-' and '_'.")
+    return run_id
 
 
 def repo_root() -> Path:
@@ -156,8 +171,6 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self) -> None:
-        from core.store import check_run_id
-
         check_run_id(self.run_id)
         self.model.validate()
         self.task.validate()

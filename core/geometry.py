@@ -1,8 +1,8 @@
-"""Geometry of hidden-state clouds: PCA projection, dimensionality, readout angles, and the
-temporal / input-driven decomposition of states.
+"""Geometry of hidden-state clouds: dimensionality, readout directions and angles, and the
+temporal / input-driven decomposition of states (the PCA itself is ``core.pca.StatePCA``).
 
 Pure functions over arrays (numpy in, numpy out; torch tensors are accepted and converted).
-Shapes: ``b`` batch, ``t`` time, ``n`` state size, ``k`` classes or kept components,
+Shapes: ``b`` batch, ``t`` time, ``n`` state size, ``k`` classes, ``c`` PCA components,
 ``d`` projected dimensions, ``w`` vocabulary.
 
 References: Aitken et al. 2020, "The geometry of integration in text classification RNNs"
@@ -12,20 +12,19 @@ References: Aitken et al. 2020, "The geometry of integration in text classificat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
-from sklearn.decomposition import PCA
+
+from core.pca import StatePCA
 
 __all__ = [
     "readout_alignment", "count_plane",
-    "StatePCA", "covariance_spectrum", "dims_for_variance", "participation_ratio",
+    "covariance_spectrum", "dims_for_variance", "participation_ratio",
     "readout_full", "ReadoutProjection", "readout_in_pc_space", "readout_angles_deg",
     "simplex_angle_deg", "Decomposition", "decompose",
 ]
 
 _CHUNK_VALUES = 2**21  # float64 values gathered at a time in decompose (16 MB)
-_PCA_KEYS = ("mean_n", "components_kxn", "explained_variance_ratio_k", "explained_variance_k")
 
 
 def _np(array) -> np.ndarray:
@@ -36,93 +35,6 @@ def _np(array) -> np.ndarray:
 
 def _np64(array) -> np.ndarray:
     return np.asarray(_np(array), dtype=np.float64)
-
-
-class StatePCA:
-    """PCA of hidden states, fitted once (on the attractor) and reused to project trajectories.
-
-    Keeps ``n_components`` components, or more if that many explain less than ``min_variance``
-    of the total (then the fewest that reach it), capped at min(b, n). So
-    ``dims_for_variance(pca.explained_variance_ratio_k_, level)`` works for any level up to
-    ``min_variance``; ``min_variance=None`` keeps exactly ``n_components``.
-
-    Fitted attributes (scikit-learn style): ``mean_n_``, ``components_kxn_`` (orthonormal rows,
-    sklearn's deterministic sign convention), ``explained_variance_k_``,
-    ``explained_variance_ratio_k_`` (fraction of the *total* variance, over all n directions,
-    so the kept ratios may sum to less than 1) and ``n_components_``.
-    """
-
-    def __init__(self, n_components: int = 10, min_variance: float | None = 0.95):
-        if n_components < 1:
-            raise ValueError("n_components must be at least 1")
-        if min_variance is not None and not 0.0 < min_variance <= 1.0:
-            raise ValueError("min_variance must be in (0, 1] or None")
-        self.n_components = int(n_components)
-        self.min_variance = min_variance
-
-    def fit(self, states_bxn) -> "StatePCA":
-        states = _np64(states_bxn)
-        if states.ndim != 2 or states.shape[0] < 2:
-            raise ValueError("fit needs a (b, n) array of at least two states")
-        # "auto" picks the covariance eigensolver when b >> n (~20x faster than a full SVD here)
-        pca = PCA(svd_solver="auto").fit(states)  # all components; truncated below
-        # Constant states give 0/0 in sklearn; call that "no variance explained".
-        ratios = np.nan_to_num(pca.explained_variance_ratio_.astype(np.float64))
-        k = min(self.n_components, ratios.size)
-        if self.min_variance is not None and ratios.sum() > 0:
-            reached = np.nonzero(np.cumsum(ratios) >= self.min_variance - 1e-12)[0]
-            k = max(k, int(reached[0]) + 1 if reached.size else ratios.size)
-        self.mean_n_ = pca.mean_.astype(np.float64)
-        self.components_kxn_ = pca.components_[:k].astype(np.float64)
-        self.explained_variance_k_ = pca.explained_variance_[:k].astype(np.float64)
-        self.explained_variance_ratio_k_ = ratios[:k]
-        self.n_components_ = int(k)
-        return self
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "components_kxn_"):
-            raise RuntimeError("StatePCA is not fitted yet; call fit(states) first")
-
-    def transform(self, states_xn, n_dims: int = 3) -> np.ndarray:
-        """Project states of shape (..., n) onto the first ``n_dims`` components, float32 (..., n_dims)."""
-        self._check_fitted()
-        if not 1 <= n_dims <= self.n_components_:
-            raise ValueError(f"n_dims must be from 1 to {self.n_components_}, got {n_dims}")
-        states = _np64(states_xn)
-        if states.shape[-1] != self.mean_n_.shape[0]:
-            raise ValueError(f"states have size {states.shape[-1]}, the PCA was fitted on {self.mean_n_.shape[0]}")
-        return ((states - self.mean_n_) @ self.components_kxn_[:n_dims].T).astype(np.float32)
-
-    def fit_transform(self, states_bxn, n_dims: int = 3) -> np.ndarray:
-        return self.fit(states_bxn).transform(states_bxn, n_dims)
-
-    def inverse_transform(self, proj_xd) -> np.ndarray:
-        """Map PC coordinates (..., d) back into state space (..., n), float64."""
-        self._check_fitted()
-        proj = _np64(proj_xd)
-        return self.mean_n_ + proj @ self.components_kxn_[: proj.shape[-1]]
-
-    def to_arrays(self, prefix: str = "pca_") -> dict[str, np.ndarray]:
-        """Fitted state as plain numpy arrays, for ``np.savez`` / ``np.load(allow_pickle=False)``."""
-        self._check_fitted()
-        return {prefix + key: np.array(getattr(self, key + "_"), dtype=np.float64) for key in _PCA_KEYS}
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str = "pca_") -> "StatePCA":
-        """Inverse of ``to_arrays``; ``arrays`` may be an ``NpzFile``. Raises ValueError on bad shapes."""
-        try:
-            values = {key: np.asarray(arrays[prefix + key], dtype=np.float64) for key in _PCA_KEYS}
-        except KeyError as err:
-            raise ValueError(f"PCA arrays are missing {err.args[0]!r}") from None
-        k, n = values["components_kxn"].shape if values["components_kxn"].ndim == 2 else (0, 0)
-        if (k < 1 or values["mean_n"].shape != (n,) or values["explained_variance_ratio_k"].shape != (k,)
-                or values["explained_variance_k"].shape != (k,)):
-            raise ValueError("PCA arrays have inconsistent shapes")
-        pca = cls(n_components=k, min_variance=None)
-        for key, value in values.items():
-            setattr(pca, key + "_", value)
-        pca.n_components_ = int(k)
-        return pca
 
 
 def covariance_spectrum(states_bxn) -> np.ndarray:
@@ -138,17 +50,17 @@ def covariance_spectrum(states_bxn) -> np.ndarray:
     return lam / (b - 1)
 
 
-def dims_for_variance(explained_ratio_k, level: float = 0.9) -> int:
+def dims_for_variance(explained_ratio_c, level: float = 0.9) -> int:
     """Fewest leading components whose explained-variance ratios sum to at least ``level``.
 
-    ``explained_ratio_k`` are fractions of the total variance, sorted descending (e.g.
-    ``StatePCA.explained_variance_ratio_k_`` or ``covariance_spectrum(s) / covariance_spectrum(s).sum()``).
+    ``explained_ratio_c`` are fractions of the total variance, sorted descending (e.g.
+    ``StatePCA.explained_variance_ratio_c_`` or ``covariance_spectrum(s) / covariance_spectrum(s).sum()``).
     Returns 0 if every ratio is 0 (constant states). Raises ValueError if the given components
     do not reach ``level`` (a PCA truncated below it): pass the full spectrum then.
     """
     if not 0.0 < level <= 1.0:
         raise ValueError("level must be in (0, 1]")
-    ratios = _np64(explained_ratio_k).ravel()
+    ratios = _np64(explained_ratio_c).ravel()
     if ratios.size and not np.any(ratios > 0):
         return 0  # the states do not vary: no direction is needed
     reached = np.nonzero(np.cumsum(ratios) >= level - 1e-12)[0]
@@ -195,15 +107,15 @@ def readout_in_pc_space(readout_kxn, pca: StatePCA, n_dims: int = 3, centre_n=No
     ``in_subspace_k`` says how much of each one the plotted PCs capture. The centre defaults to
     the PCA mean (the origin of the PC frame); pass e.g. the mean of the fixed points instead.
     """
-    pca._check_fitted()
+    pca.check_fitted()
     if not 1 <= n_dims <= pca.n_components_:
         raise ValueError(f"n_dims must be from 1 to {pca.n_components_}, got {n_dims}")
     w = readout_full(readout_kxn, pca.mean_n_.shape[0])
     norms = np.linalg.norm(w, axis=1, keepdims=True)
     unit = np.divide(w, norms, out=np.zeros_like(w), where=norms > 0)
-    dirs = unit @ pca.components_kxn_[:n_dims].T
+    dirs = unit @ pca.components_cxn_[:n_dims].T
     centre = pca.mean_n_ if centre_n is None else _np64(centre_n)
-    centre_d = (centre - pca.mean_n_) @ pca.components_kxn_[:n_dims].T
+    centre_d = (centre - pca.mean_n_) @ pca.components_cxn_[:n_dims].T
     return ReadoutProjection(centre_d, dirs, np.linalg.norm(dirs, axis=1))
 
 

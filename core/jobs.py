@@ -23,9 +23,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from core import store
+from core import atomic, store
+from core.analysis import analyze_bundle
 from core.cells import CELLS
 from core.config import ConfigError, RunConfig, store_dir
+from core.pipeline import train_run
+from core.training import TrainingCancelled
 
 __all__ = ["JobStatus", "JobRegistry", "JobCancelled", "run_job", "ACTIVE_STATES", "estimate_seconds"]
 
@@ -91,9 +94,7 @@ class JobRegistry:
         return status
 
     def save(self, status: JobStatus) -> None:
-        tmp = self.root / f".{status.job_id}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(asdict(status)))
-        os.replace(tmp, self._path(status.job_id))
+        atomic.write_file(self._path(status.job_id), lambda fh: fh.write(json.dumps(asdict(status)).encode()))
 
     def get(self, job_id: str) -> JobStatus | None:
         try:
@@ -167,7 +168,7 @@ def _alive(job: JobStatus) -> bool:
     """A running job is dead only if it runs here and its process is gone; other hosts' jobs are trusted."""
     if job.host not in (None, socket.gethostname()):
         return True
-    return store.pid_alive(job.pid)
+    return atomic.pid_alive(job.pid)
 
 
 def estimate_seconds(config: RunConfig) -> float:
@@ -182,10 +183,6 @@ def estimate_seconds(config: RunConfig) -> float:
 
 def run_job(job_id: str, registry: JobRegistry, poll_s: float = 1.0) -> JobStatus:
     """Wait for a slot, train, analyze, publish the bundle; every outcome lands in the registry."""
-    from core.analysis import analyze_bundle
-    from core.presets import train_run
-    from core.training import TrainingCancelled
-
     status = registry.get(job_id)
     if status is None:
         raise ValueError(f"no job {job_id}")
@@ -195,14 +192,14 @@ def run_job(job_id: str, registry: JobRegistry, poll_s: float = 1.0) -> JobStatu
         if current is None or current.state != "queued" or current.cancel_requested:
             return current
         time.sleep(poll_s)
-    staging = store.new_temp_dir(registry.store_path, f"job{job_id}")
+    staging = atomic.new_temp_dir(registry.store_path, f"job{job_id}")
     try:
         config = RunConfig.from_dict(status.config)
         path = train_run(config, on_progress=_training_reporter(registry, job_id), store_path=staging,
                          should_stop=lambda: _cancel_requested(registry, job_id))
         bundle = store.load_path(path)
         analyze_bundle(bundle, on_progress=_analysis_reporter(registry, job_id))
-        store.atomic_replace_dir(path, store.bundle_path(config.run_id, registry.store_path))
+        atomic.replace_dir(path, store.bundle_path(config.run_id, registry.store_path))
         return registry.update(job_id, state="succeeded", stage="done", progress=1.0, finished=time.time())
     except (TrainingCancelled, JobCancelled):
         return registry.update(job_id, state="cancelled", stage="cancelled", finished=time.time(),

@@ -1,17 +1,14 @@
-"""The bundled pretrained runs and how to build any run from a config: train, then save a bundle."""
+"""The bundled pretrained runs: the configs ``python -m core bundle-all`` trains into models_store/.
+
+Any run (these included) is built by ``core.pipeline.train_run``.
+"""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-from pathlib import Path
-from typing import Callable
 
-from core import store
-from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig, repo_root
-from core.tasks import TaskData, load_task
-from core.training import train
+from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 
-__all__ = ["PRESETS", "BUNDLED_RUN_IDS", "train_run", "code_version", "resolve_vocab_size"]
+__all__ = ["PRESETS", "BUNDLED_RUN_IDS"]
 
 _SYNTH_TRAIN = TrainConfig(steps=1200, batch_size=64, lr=2e-3, eval_every=100, patience=6)
 _TEXT_TRAIN = TrainConfig(steps=2400, batch_size=64, lr=2e-3, eval_every=80, patience=8, weight_decay=0.0)
@@ -32,37 +29,3 @@ PRESETS: dict[str, RunConfig] = {
                             TaskConfig("stars", 5, vocab_cap=10_000, n_train=10**7), _TEXT_TRAIN),
 }
 BUNDLED_RUN_IDS = tuple(PRESETS)
-
-
-def code_version() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root(),
-                             capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def resolve_vocab_size(config: RunConfig, data: TaskData) -> RunConfig:
-    """The vocabulary is only known once the training split is built."""
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, vocab_size=len(data.vocab)))
-
-
-def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = None,
-              should_stop: Callable[[], bool] | None = None, store_path: Path | None = None,
-              bundled: bool = False) -> Path:
-    """Load the task, train, save the bundle atomically; returns the bundle folder."""
-    data = load_task(config.task)
-    config = resolve_vocab_size(config, data)
-    result = train(config, data, on_progress=on_progress, should_stop=should_stop)
-    info = {"class_names": list(data.class_names), "examples": list(data.examples), "ordered": data.ordered,
-            "multilabel": data.multilabel, "source": data.source, "bundled": bundled}
-    provenance = {"data": data.source, "seed": config.train.seed, "task_seed": config.task.seed,
-                  "code_version": code_version(), "torch": _torch_version()}
-    return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=store_path)
-
-
-def _torch_version() -> str:
-    import torch
-
-    return torch.__version__

@@ -1,17 +1,17 @@
-"""Model bundles on disk: save (atomic), load (validated), list, clean up.
+"""Model bundles on disk: load (validated), save (atomic), list, delete, clean up after crashes.
 
 A bundle is a folder ``<store>/<run_id>/`` with ``config.json``, ``model.safetensors``,
-``vocab.json`` and, once analyzed, ``analysis.npz``. Nothing is ever unpickled.
+``vocab.json`` and, once analyzed, ``analysis.npz``. Loading checks every file and raises
+``BundleError`` with one sentence a user can act on; nothing is ever unpickled. Writes go through
+``core.atomic`` (a temp folder renamed into place). The loaded ``Bundle`` and its ``Trajectory``
+live in ``core.bundle`` and are importable from here, as the README's Python API shows.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import re
 import shutil
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,21 +21,21 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from core.config import SCHEMA_VERSION, ConfigError, RunConfig, store_dir
+from core import atomic
+from core.analysis_file import NOT_ANALYZED, analysis_problem
+from core.bundle import MAX_TOKENS, Bundle, Trajectory
+from core.config import RUN_ID_RE, SCHEMA_VERSION, ConfigError, RunConfig, RunIdError, store_dir
+from core.config import check_run_id as check_slug
 from core.models import RNNClassifier
-from core.text import Vocab, VocabError, tokenize
+from core.text import Vocab, VocabError
 
 __all__ = [
-    "BundleError", "Bundle", "BundleSummary", "Trajectory", "MAX_TOKENS", "check_run_id",
-    "bundle_path", "save_bundle", "load", "load_path", "list_bundles", "cleanup_temp", "file_sha256",
-    "atomic_replace_dir", "new_temp_dir", "delete_bundle", "pid_alive",
+    "BundleError", "Bundle", "BundleSummary", "Trajectory", "MAX_TOKENS", "check_run_id", "bundle_path",
+    "save_bundle", "load", "load_path", "list_bundles", "delete_bundle", "cleanup_temp", "file_sha256",
+    "store_dir",
 ]
 
-RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 MAX_JSON_BYTES = 2_000_000
-MAX_TOKENS = 2000
-TEMP_PREFIX, TRASH_PREFIX = ".tmp-", ".trash-"
-REPLACED_PREFIX = ".replaced-"  # the previous version of a bundle while its replacement moves in
 
 
 class BundleError(Exception):
@@ -43,9 +43,11 @@ class BundleError(Exception):
 
 
 def check_run_id(run_id: Any) -> str:
-    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
-        raise BundleError(f"{str(run_id)[:80]!r} is not a valid run id: use 1-64 of a-z, 0-9, '-' and '_'.")
-    return run_id
+    """``core.config.check_run_id``, raising BundleError: a bad run id names no bundle."""
+    try:
+        return check_slug(run_id)
+    except RunIdError as err:
+        raise BundleError(str(err)) from None
 
 
 def bundle_path(run_id: str, store: Path | None = None) -> Path:
@@ -58,87 +60,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    tokens: list[str]
-    ids: np.ndarray          # (t,)
-    known: np.ndarray        # (t,) bool, False where the word mapped to <unk>
-    states_txn: np.ndarray   # float32
-    probs_txk: np.ndarray    # float32, class probabilities after each token
-    xyz_tx3: np.ndarray | None  # stored-PCA projection, None without an analysis
-    truncated: bool          # the text had more than MAX_TOKENS tokens
-
-
-@dataclass
-class Bundle:
-    run_id: str
-    path: Path
-    config: RunConfig
-    model: RNNClassifier
-    vocab: Vocab
-    info: dict                      # class_names, examples, ordered, multilabel, source
-    metrics: dict
-    weights_sha256: str
-    _analysis: Any = field(default=None, repr=False)
-
-    @property
-    def class_names(self) -> list[str]:
-        return list(self.info["class_names"])
-
-    @property
-    def analysis(self):
-        """The precomputed analysis (core.analysis.Analysis); raises AnalysisError if missing or stale."""
-        if self._analysis is None:
-            from core.analysis import load_analysis
-
-            self._analysis = load_analysis(self.path / "analysis.npz", self.weights_sha256)
-        return self._analysis
-
-    @property
-    def has_analysis(self) -> bool:
-        return (self.path / "analysis.npz").is_file()
-
-    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> tuple[list[str], list[int], bool]:
-        tokens = tokenize(text, max_tokens=max_tokens + 1)
-        truncated = len(tokens) > max_tokens
-        tokens = tokens[:max_tokens]
-        return tokens, self.vocab.encode(tokens), truncated
-
-    @torch.no_grad()
-    def initial_probs(self) -> np.ndarray:
-        """The prediction before any token is read (from the initial state), probs_k."""
-        state = self.model.initial_state(1)
-        return self.model.probabilities(self.model.readout(state))[0].numpy().astype(np.float32)
-
-    @torch.no_grad()
-    def predict(self, texts: list[str]) -> np.ndarray:
-        """Class probabilities after the last token of each text, probs_bxk."""
-        encoded = [self.encode(t)[1] for t in texts]
-        lengths = torch.tensor([len(ids) for ids in encoded])
-        width = max(1, int(lengths.max())) if encoded else 1
-        ids = torch.zeros(len(encoded), width, dtype=torch.long)
-        for row, seq in enumerate(encoded):
-            ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        final = self.model.run(ids, lengths)[:, -1]  # zero-length rows hold the initial (zero) state
-        return self.model.probabilities(self.model.readout(final)).numpy().astype(np.float32)
-
-    @torch.no_grad()
-    def trajectory(self, text: str, max_tokens: int = MAX_TOKENS, project: bool = True) -> Trajectory:
-        tokens, ids, truncated = self.encode(text, max_tokens)
-        ids_arr = np.asarray(ids, dtype=np.int64)
-        if ids:
-            states = self.model.run(torch.from_numpy(ids_arr)[None])[0]
-            probs = self.model.probabilities(self.model.readout(states)).numpy().astype(np.float32)
-            states_np = states.numpy().astype(np.float32)
-        else:
-            states_np = np.zeros((0, self.model.state_size), np.float32)
-            probs = np.zeros((0, len(self.class_names)), np.float32)
-        xyz = None
-        if project and self.has_analysis:
-            xyz = self.analysis.project(states_np)
-        return Trajectory(tokens, ids_arr, ids_arr != 1, states_np, probs, xyz, truncated)
 
 
 @dataclass(frozen=True)
@@ -159,8 +80,6 @@ class BundleSummary:
     @property
     def analysis_damaged(self) -> bool:
         """analysis.npz is there but unusable (damaged, stale or unsafe), as opposed to not computed yet."""
-        from core.analysis import NOT_ANALYZED
-
         return bool(self.analysis_reason) and self.analysis_reason != NOT_ANALYZED
 
 
@@ -188,7 +107,7 @@ def load_path(path: str | os.PathLike) -> Bundle:
         raise BundleError(f"config.json has schema_version {str(version)[:20]!r}, this app reads {SCHEMA_VERSION}.")
     try:
         config = RunConfig.from_dict(meta.get("run"))
-    except (ConfigError, BundleError) as err:
+    except ConfigError as err:
         raise BundleError(f"config.json is invalid: {_clip(err)}") from None
     try:
         vocab = Vocab.from_json(_read_json(path / "vocab.json", "vocabulary"))
@@ -237,32 +156,13 @@ def load(run_id: str, store: Path | None = None) -> Bundle:
     return load_path(bundle_path(run_id, store))
 
 
-def atomic_replace_dir(tmp: Path, target: Path) -> None:
-    """Move a finished temp folder into place; a reader sees the old or the new folder, never half.
-    Killed between the two renames, the old version is restored by the next cleanup_temp."""
-    old = None
-    if target.exists():
-        old = target.parent / f"{REPLACED_PREFIX}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        os.rename(target, old)
-    os.rename(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def new_temp_dir(store: Path, run_id: str) -> Path:
-    store.mkdir(parents=True, exist_ok=True)
-    tmp = store / f"{TEMP_PREFIX}{run_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    return tmp
-
-
 def save_bundle(config: RunConfig, model: RNNClassifier, vocab: Vocab, info: dict, metrics: dict,
                 provenance: dict, store: Path | None = None, extra_files: dict[str, Path] | None = None) -> Path:
     """Write a bundle atomically; returns its folder. An existing bundle with that run id is replaced."""
     config.validate()
     store = Path(store or store_dir())
     target = bundle_path(config.run_id, store)
-    tmp = new_temp_dir(store, config.run_id)
+    tmp = atomic.new_temp_dir(store, config.run_id)
     try:
         tensors = {k: v.detach().contiguous().to(torch.float32).cpu() for k, v in model.state_dict().items()}
         save_file(tensors, str(tmp / "model.safetensors"))
@@ -273,7 +173,7 @@ def save_bundle(config: RunConfig, model: RNNClassifier, vocab: Vocab, info: dic
         (tmp / "config.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
         for name, src in (extra_files or {}).items():
             shutil.copyfile(src, tmp / name)
-        atomic_replace_dir(tmp, target)
+        atomic.replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -304,9 +204,7 @@ def delete_bundle(run_id: str, store: Path | None = None) -> None:
     meta = _read_json(path / "config.json", "config") if (path / "config.json").is_file() else {}
     if isinstance(meta, dict) and isinstance(meta.get("task_info"), dict) and meta["task_info"].get("bundled"):
         raise BundleError(f"{run_id!r} ships with attractorscope and is read-only.")
-    trash = path.parent / f"{TRASH_PREFIX}{run_id}-{uuid.uuid4().hex[:8]}"
-    os.rename(path, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    atomic.remove_dir(path)
 
 
 def list_bundles(store: Path | None = None) -> list[BundleSummary]:
@@ -331,8 +229,6 @@ def list_bundles(store: Path | None = None) -> list[BundleSummary]:
 
 
 def _summary(bundle: Bundle, size_bytes: int) -> BundleSummary:
-    from core.analysis import analysis_problem
-
     # headers and two scalars only: this runs on every listing, every few seconds per worker
     problem = analysis_problem(bundle.path / "analysis.npz", bundle.weights_sha256)
     cfg = bundle.config
@@ -342,80 +238,9 @@ def _summary(bundle: Bundle, size_bytes: int) -> BundleSummary:
 
 
 def cleanup_temp(store: Path | None = None, min_age_s: float = 0.0) -> list[str]:
-    """Remove temp and trash folders, and staged analysis files, left by crashed writers (whose process is gone).
+    """Remove what crashed writers left in the store (``core.atomic.cleanup``): temp and trash folders,
+    and staged files inside bundle folders; put back a bundle whose replacement never arrived.
 
-    Returns the names removed: folders by name, analysis temp files as ``<run_id>/<file name>``.
+    Returns the names removed: folders by name, files as ``<run_id>/<file name>``.
     """
-    store = Path(store or store_dir())
-    removed = []
-    if not store.is_dir():
-        return removed
-    for path in store.iterdir():
-        if not path.is_dir():
-            continue
-        if RUN_ID_RE.fullmatch(path.name):
-            for tmp in _dead_analysis_temps(path, min_age_s):
-                tmp.unlink(missing_ok=True)
-                removed.append(f"{path.name}/{tmp.name}")
-            continue
-        if not path.name.startswith((TEMP_PREFIX, TRASH_PREFIX, REPLACED_PREFIX)):
-            continue
-        if path.name.startswith((TEMP_PREFIX, REPLACED_PREFIX)) and _writer_alive(path.name):
-            continue
-        if path.name.startswith(REPLACED_PREFIX) and _restore_replaced(path):
-            removed.append(path.name)
-            continue
-        if _old_enough(path, min_age_s):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path.name)
-    return removed
-
-
-def _restore_replaced(path: Path) -> bool:
-    """Put back a previous version whose replacement never arrived (its writer died between renames)."""
-    target = path.parent / path.name[len(REPLACED_PREFIX):].rsplit("-", 2)[0]
-    if target.exists() or not RUN_ID_RE.fullmatch(target.name):
-        return False
-    os.rename(path, target)
-    return True
-
-
-def _old_enough(path: Path, min_age_s: float) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime >= min_age_s
-    except OSError:  # removed meanwhile by another worker's cleanup
-        return False
-
-
-def _dead_analysis_temps(folder: Path, min_age_s: float) -> list[Path]:
-    """``.analysis.npz.<pid>.tmp`` files (core.analysis.save_analysis) whose writer is gone."""
-    found = []
-    for path in folder.glob(".analysis.npz.*.tmp"):
-        pid = path.name[len(".analysis.npz."):-len(".tmp")]
-        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
-            continue  # not ours to judge, or its writer may still finish
-        if _old_enough(path, min_age_s):
-            found.append(path)
-    return found
-
-
-def _writer_alive(name: str) -> bool:
-    parts = name.split("-")
-    try:
-        pid = int(parts[-2])
-    except (ValueError, IndexError):
-        return False
-    return pid == os.getpid() or pid_alive(pid)
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id exists (a writer or a job that may still finish)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return atomic.cleanup(Path(store or store_dir()), lambda name: bool(RUN_ID_RE.fullmatch(name)), min_age_s)

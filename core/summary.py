@@ -1,7 +1,7 @@
 """Headline numbers of one analyzed model, for side-by-side comparison of models.
 
-Everything is read from the bundle's metrics and its analysis.npz; a figure the analysis does
-not hold comes back as NaN (None for the integers), never as an error.
+Everything is read from the bundle's metrics and its analysis (``core.analysis_view``); a figure
+from a part the analysis does not hold comes back as NaN (None for the integers), never as an error.
 """
 from __future__ import annotations
 
@@ -41,33 +41,30 @@ def off_diagonal_range(angles_kxk) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
-def _int(analysis, name: str) -> int | None:
-    return int(analysis[name]) if name in analysis else None
-
-
 def model_summary(bundle) -> ModelSummary:
     """The comparison figures of a loaded bundle (its analysis must load: AnalysisError otherwise)."""
     a = bundle.analysis
     k = len(bundle.class_names)
-    ratio = a.get("final_explained_ratio_k")
-    var_top = float(np.sum(ratio[:max(k - 1, 1)])) if ratio is not None else float("nan")
-    fps = a.fixed_points
+    nan = float("nan")
+    geo, lin, fps = a.geometry, a.linearization, a.fixed_points
     n_points = n_stable = None
-    tau = float("nan")
+    tau = nan
     if fps is not None:
         n_points, n_stable = fps.n_points, int(fps.is_stable_p.sum())
         slowest = fps.tau_pxm[fps.is_converged_p, 0] if fps.tau_pxm.size else np.zeros(0)
         slowest = slowest[~np.isnan(slowest)]
-        tau = float(np.median(slowest)) if slowest.size else float("nan")
-    angles = off_diagonal_range(a["readout_angles_kxk"]) if "readout_angles_kxk" in a else (float("nan"),) * 2
+        tau = float(np.median(slowest)) if slowest.size else nan
+    angles = off_diagonal_range(geo.readout_angles_kxk) if geo is not None else (nan, nan)
     acc = bundle.metrics.get("test_accuracy")
     cfg = bundle.config.model
     return ModelSummary(
         run_id=bundle.run_id, cell=cfg.cell, units=cfg.units, num_classes=k,
-        test_accuracy=float(acc) if isinstance(acc, (int, float)) else float("nan"),
-        final_var_top=var_top, final_dims90=_int(a, "final_dims90"), final_dims95=_int(a, "final_dims95"),
-        final_participation_ratio=a.scalar("final_participation_ratio"),
+        test_accuracy=float(acc) if isinstance(acc, (int, float)) else nan,
+        final_var_top=float(np.sum(geo.final_explained_ratio_c[:max(k - 1, 1)])) if geo is not None else nan,
+        final_dims90=geo.final_dims90 if geo is not None else None,
+        final_dims95=geo.final_dims95 if geo is not None else None,
+        final_participation_ratio=geo.final_participation_ratio if geo is not None else nan,
         n_fixed_points=n_points, n_stable=n_stable, median_slowest_tau=tau,
-        angle_min=angles[0], angle_max=angles[1], simplex_angle=a.scalar("simplex_angle"),
-        lin_err_median=a.scalar("lin_err_median"),
+        angle_min=angles[0], angle_max=angles[1], simplex_angle=geo.simplex_angle if geo is not None else nan,
+        lin_err_median=lin.err_median if lin is not None else nan,
     )

@@ -16,10 +16,10 @@ from torch import nn
 
 from core.config import RunConfig
 from core.models import RNNClassifier, build_model
-from core.tasks import Split, TaskData
+from core.tasks import EncodedSplit, TaskData, encode_split
 from core.text import Vocab
 
-__all__ = ["TrainedModel", "TrainingCancelled", "train", "encode_split", "evaluate"]
+__all__ = ["TrainedModel", "TrainingCancelled", "train", "evaluate"]
 
 EVAL_BATCH = 512
 PROGRESS_EVERY = 25  # steps between progress ticks (evaluations also report, with metrics)
@@ -35,21 +35,6 @@ class TrainedModel:
     vocab: Vocab
     metrics: dict
     task: TaskData
-
-
-@dataclass(frozen=True)
-class EncodedSplit:
-    ids_bxt: np.ndarray     # int64, right-padded with 0
-    lengths_b: np.ndarray   # int64
-    labels: np.ndarray
-
-
-def encode_split(split: Split, vocab: Vocab) -> EncodedSplit:
-    lengths = np.array([len(t) for t in split.tokens], dtype=np.int64)
-    ids = np.zeros((len(split), max(1, int(lengths.max(initial=1)))), dtype=np.int64)
-    for row, toks in enumerate(split.tokens):
-        ids[row, : len(toks)] = vocab.encode(toks)
-    return EncodedSplit(ids, lengths, split.labels)
 
 
 def _batch(data: EncodedSplit, idx: np.ndarray):
@@ -90,6 +75,22 @@ def evaluate(model: RNNClassifier, data: EncodedSplit, task: TaskData) -> dict:
     if task.ordered:
         out["mae"] = float(np.abs(pred - data.labels).mean())
     return out
+
+
+def _final_metrics(model: RNNClassifier, data: TaskData, val_set: EncodedSplit, run: dict) -> dict:
+    """The best model on the test and validation splits, with the run's own figures."""
+    test = evaluate(model, encode_split(data.test, data.vocab), data)
+    val = evaluate(model, val_set, data)
+    metrics = {
+        "test_accuracy": test["accuracy"], "val_accuracy": val["accuracy"], "test_loss": test["loss"],
+        "per_class_accuracy": test["per_class_accuracy"], "best_step": run["best_step"], "steps_run": run["steps_run"],
+        "stopped_early": run["stopped_early"], "loss_curve": run["loss_curve"], "wall_time_s": run["wall_time_s"],
+        "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
+    }
+    for key in ("mae", "exact_match"):
+        if key in test:
+            metrics[f"test_{key}"] = test[key]
+    return metrics
 
 
 def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
@@ -142,16 +143,7 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
             break
     model.load_state_dict(best_state)
     model.eval()
-    wall = time.perf_counter() - start
-    test = evaluate(model, encode_split(data.test, data.vocab), data)
-    val = evaluate(model, val_set, data)
-    metrics = {
-        "test_accuracy": test["accuracy"], "val_accuracy": val["accuracy"], "test_loss": test["loss"],
-        "per_class_accuracy": test["per_class_accuracy"], "best_step": best["step"], "steps_run": step,
-        "stopped_early": stopped_early, "loss_curve": curve, "wall_time_s": round(wall, 2),
-        "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
-    }
-    for key in ("mae", "exact_match"):
-        if key in test:
-            metrics[f"test_{key}"] = test[key]
+    run = {"best_step": best["step"], "steps_run": step, "stopped_early": stopped_early, "loss_curve": curve,
+           "wall_time_s": round(time.perf_counter() - start, 2)}
+    metrics = _final_metrics(model, data, val_set, run)
     return TrainedModel(model, data.vocab, metrics, data)

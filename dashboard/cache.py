@@ -15,9 +15,9 @@ from flask_caching.backends.rediscache import RedisCache
 from plotly.io.json import to_json_plotly
 
 from core import store
-from core.analysis import AnalysisError
+from core.analysis_file import AnalysisError
 
-__all__ = ["BundleCache", "ModelMemo", "ModelUnavailable", "make_flask_cache"]
+__all__ = ["BundleCache", "ModelMemo", "ModelUnavailable", "make_flask_cache", "model_version"]
 
 log = logging.getLogger(__name__)
 SUMMARY_TTL_S = 2.0
@@ -25,6 +25,12 @@ SUMMARY_TTL_S = 2.0
 
 class ModelUnavailable(Exception):
     """The chosen model cannot be shown; the message is for the user."""
+
+
+def model_version(bundle: store.Bundle) -> str:
+    """Tells one state of a model from the next: its run id, the weights' hash and the analysis' time.
+    Every cache of what a model draws is keyed by it."""
+    return f"{bundle.run_id}:{bundle.weights_sha256}:{bundle.analysis.wall_time_s}"
 
 
 @dataclass(frozen=True)
@@ -136,8 +142,8 @@ class ModelMemo:
     """Page parts that depend only on a model (and a page option), built once per worker.
 
     Their figures cost 50-80 ms to build and never change for a given bundle; a class opening the
-    same page gets the same component tree, which nothing mutates. Keys carry the weights' hash and
-    the analysis' time, so a retrained or re-analyzed model is rebuilt."""
+    same page gets the same component tree, which nothing mutates. Keys carry ``model_version``, so a
+    retrained or re-analyzed model is rebuilt."""
 
     def __init__(self, max_items: int = 64):
         self.max_items = max_items
@@ -146,7 +152,7 @@ class ModelMemo:
 
     def get(self, name: str, bundle: store.Bundle, options: tuple, build):
         # repr: page options come from the browser and may be of any (unhashable) type
-        key = (name, bundle.run_id, bundle.weights_sha256, bundle.analysis.scalar("wall_time_s"), repr(options))
+        key = (name, model_version(bundle), repr(options))
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

@@ -5,12 +5,13 @@ import logging
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
-from dash import html
+from dash import html, no_update
 
+from core.bundle import middle_example
 from dashboard import figures, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.payload import empty_payload, trajectory_payload
-from dashboard.runtime import bundles, cached_figure, settings
+from dashboard.runtime import bundles, cached_figure, model_figure, settings
 
 __all__ = ["ModelView", "load_model_view", "trajectory_for", "next_text_for_model", "example_chips"]
 
@@ -25,6 +26,10 @@ class ModelView:
     info: dict          # run_id, class names, colours, examples: what the browser needs to render
     message: str        # empty when all is well
     examples: list[str]
+
+    @property
+    def default_text(self) -> str:
+        return middle_example(self.examples)
 
 
 def _unavailable(message: str) -> ModelView:
@@ -45,9 +50,8 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
         fig = figures.attractor_figure(bundle.analysis, names, ordered, three_d=view != "2d", uirevision=run_id)
         return fig.update_layout(meta={**fig.layout.meta, "run_id": run_id, "class_names": names})
 
-    key = f"attractor:{run_id}:{view}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}"
-    figure = cached_figure(key, build)
-    examples = [str(e) for e in bundle.info.get("examples", [])]
+    figure = model_figure("attractor", bundle, build, view)
+    examples = bundle.examples
     info = {"run_id": run_id, "class_names": names, "colors": figures.class_colors(names, ordered),
             "examples": examples, "multilabel": bundle.config.model.multilabel}
     return ModelView(figure, _prediction_figure(names, ordered), info, "", examples)
@@ -73,11 +77,9 @@ def trajectory_for(run_id: str | None, text) -> dict:
 
 def next_text_for_model(text: str | None, previous_info: dict | None, new_examples: list[str]):
     """Keep the user's own text; swap in the new model's example if the box held the old model's example."""
-    from dash import no_update
-
     old_examples = (previous_info or {}).get("examples", [])
     if new_examples and (not text or not text.strip() or text in old_examples):
-        return new_examples[-2] if len(new_examples) > 1 else new_examples[0]
+        return middle_example(new_examples)
     return no_update
 
 

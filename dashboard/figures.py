@@ -1,4 +1,4 @@
-"""Pure figure builders: precomputed analysis arrays in, plotly figures out. No numerics here."""
+"""Pure figure builders shared by the pages: the attractor view, the prediction chart, colours. No numerics here."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 __all__ = [
     "class_colors", "attractor_figure", "prediction_figure", "empty_figure", "TRACE_ROLES", "hex_to_rgba",
+    "axis_titles", "FONT",
 ]
 
 PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#7F7F7F",
@@ -36,12 +37,13 @@ def hex_to_rgba(color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha:.3f})"
 
 
-def _axis_titles(explained_k: np.ndarray) -> list[str]:
-    return [f"PC{i + 1} ({explained_k[i]:.0%})" if i < len(explained_k) else f"PC{i + 1}" for i in range(3)]
+def axis_titles(explained_c: np.ndarray) -> list[str]:
+    """Axis titles PC1-PC3 with the share of variance each component explains."""
+    return [f"PC{i + 1} ({explained_c[i]:.0%})" if i < len(explained_c) else f"PC{i + 1}" for i in range(3)]
 
 
-def _coords(xyz_nx3: np.ndarray, three_d: bool) -> dict:
-    xyz = np.asarray(xyz_nx3, dtype=np.float32).reshape(-1, 3)
+def _coords(xyz_bx3: np.ndarray, three_d: bool) -> dict:
+    xyz = np.asarray(xyz_bx3, dtype=np.float32).reshape(-1, 3)
     coords = {"x": xyz[:, 0], "y": xyz[:, 1]}
     if three_d:
         coords["z"] = xyz[:, 2]
@@ -70,16 +72,34 @@ def _readout_segments(centre_3: np.ndarray, readout_kx3: np.ndarray, names: list
 
 def attractor_figure(analysis, class_names: list[str], ordered: bool = False, three_d: bool = True,
                      uirevision: str = "attractor") -> go.Figure:
-    """Attractor cloud, fixed points and readout directions, plus empty trajectory traces to patch."""
-    colors = class_colors(class_names, ordered)
-    cloud, pred = analysis["cloud_xyz_cx3"], analysis["cloud_pred_c"]
+    """Attractor cloud, fixed points and readout directions, plus empty trajectory traces to patch.
+
+    ``analysis`` is a ``core.analysis_view.Analysis`` with its attractor view and fixed points."""
+    view, fps = analysis.attractor, analysis.fixed_points
     fig = go.Figure()
+    _add_cloud(fig, view, class_names, class_colors(class_names, ordered), three_d)
+    _add_fixed_points(fig, view.fp_xyz_px3, fps, three_d)
+    _add_readout(fig, view, class_names, three_d)
+    _add_trajectory_traces(fig, three_d)
+    meta = {role: len(class_names) + i for i, role in enumerate(TRACE_ROLES)}
+    meta["three_d"] = three_d
+    fig.update_layout(meta=meta, uirevision=uirevision, margin=dict(l=0, r=0, t=10, b=0), font=FONT,
+                      paper_bgcolor="white", legend=dict(orientation="h", y=1.0, x=0, itemsizing="constant",
+                                                          bgcolor="rgba(255,255,255,0.7)"))
+    _attractor_axes(fig, axis_titles(analysis.pca.explained_variance_ratio_c_), three_d, uirevision)
+    return fig
+
+
+def _add_cloud(fig: go.Figure, view, class_names: list[str], colors: list[str], three_d: bool) -> None:
+    """One trace of visited states per class the readout predicts there."""
+    cloud, pred = view.cloud_xyz_bx3, view.cloud_pred_b
     for k, name in enumerate(class_names):
         fig.add_trace(_scatter(three_d, **_coords(cloud[pred == k], three_d), mode="markers", name=f"states → {name}",
                                marker=dict(size=2 if three_d else 3, color=colors[k], opacity=0.25),
                                hoverinfo="skip", legendgroup="cloud"))
-    fp_xyz = analysis["fp_xyz_px3"]
-    fps = analysis.fixed_points
+
+
+def _add_fixed_points(fig: go.Figure, fp_xyz: np.ndarray, fps, three_d: bool) -> None:
     top_eig = np.abs(fps.eigvals_pxn[:, 0]) if fps.eigvals_pxn.size else np.zeros(len(fp_xyz))
     slow_tau = fps.tau_pxm[:, 0] if fps.tau_pxm.size else np.zeros(len(fp_xyz))
     hover = np.array(_fixed_point_hover(fps.qstar_p, top_eig, slow_tau))
@@ -91,14 +111,21 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
                                            line=dict(width=1, color="white")),
                                hovertext=hover[mask], hoverinfo="text",
                                customdata=np.flatnonzero(mask).tolist()))  # plain list: clickData reads it
+
+
+def _add_readout(fig: go.Figure, view, class_names: list[str], three_d: bool) -> None:
+    cloud = view.cloud_xyz_bx3
     cloud_extent = float(np.percentile(np.linalg.norm(cloud - cloud.mean(axis=0), axis=1), 95)) if len(cloud) else 1.0
-    seg_xyz, seg_text = _readout_segments(analysis["centre_xyz_3"], analysis["readout_pc_kx3"], class_names,
-                                          0.9 * cloud_extent)
+    seg_xyz, seg_text = _readout_segments(view.centre_xyz_3, view.readout_pc_kx3, class_names, 0.9 * cloud_extent)
     # plain Scatter in 2D: WebGL scatter cannot draw text labels
     readout_trace = go.Scatter3d if three_d else go.Scatter
     fig.add_trace(readout_trace(**_coords(seg_xyz, three_d), mode="lines+text", text=seg_text,
-                           name="readout directions", line=dict(color="#555", width=4, dash="dash"),
-                           textfont=dict(size=15, color="#333"), hoverinfo="skip"))
+                                name="readout directions", line=dict(color="#555", width=4, dash="dash"),
+                                textfont=dict(size=15, color="#333"), hoverinfo="skip"))
+
+
+def _add_trajectory_traces(fig: go.Figure, three_d: bool) -> None:
+    """The empty traces the browser (or ``figures_analysis.with_trajectory``) fills with a text's path."""
     empty = np.zeros((0, 3), np.float32)
     fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="lines+markers", name="your text",
                            line=dict(color=TRAJECTORY_COLOR, width=5 if three_d else 3),
@@ -108,12 +135,9 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
         fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="markers", name=role, showlegend=False,
                                marker=dict(size=size if three_d else size + 4, symbol=symbol, color=color,
                                            line=dict(width=2, color="#111")), hoverinfo="text"))
-    titles = _axis_titles(analysis.pca.explained_variance_ratio_k_)
-    meta = {role: len(class_names) + i for i, role in enumerate(TRACE_ROLES)}
-    meta["three_d"] = three_d
-    fig.update_layout(meta=meta, uirevision=uirevision, margin=dict(l=0, r=0, t=10, b=0), font=FONT,
-                      paper_bgcolor="white", legend=dict(orientation="h", y=1.0, x=0, itemsizing="constant",
-                                                          bgcolor="rgba(255,255,255,0.7)"))
+
+
+def _attractor_axes(fig: go.Figure, titles: list[str], three_d: bool, uirevision: str) -> None:
     if three_d:
         axis = dict(showbackground=True, backgroundcolor="#F7F8FA", gridcolor="#DDD", zeroline=False)
         # camera pulled back a little so the axis titles stay inside the frame on a projector
@@ -124,7 +148,6 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
         fig.update_layout(xaxis=dict(title=titles[0], gridcolor="#EEE", zeroline=False),
                           yaxis=dict(title=titles[1], gridcolor="#EEE", zeroline=False, scaleanchor="x"),
                           plot_bgcolor="white")
-    return fig
 
 
 def prediction_figure(class_names: list[str], ordered: bool = False) -> go.Figure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT, _axis_titles, class_colors
+from dashboard.figures import FONT, axis_titles, class_colors
 
 __all__ = [
     "eigenvalue_figure", "time_constant_figure", "alignment_figure", "q_histogram", "explained_variance_figure",
@@ -78,13 +78,13 @@ def q_histogram(qstar_p: np.ndarray, counts_p: np.ndarray, tol_q: float) -> go.F
     return fig
 
 
-def explained_variance_figure(ratio_k: np.ndarray, final_ratio_k: np.ndarray, num_classes: int,
-                              relaxed_ratio_k: np.ndarray | None = None) -> go.Figure:
+def explained_variance_figure(ratio_c: np.ndarray, final_ratio_c: np.ndarray, num_classes: int,
+                              relaxed_ratio_c: np.ndarray | None = None) -> go.Figure:
     """Cumulative explained variance of visited, final (and relaxed final) states, with N − 1 marked."""
-    dims = np.arange(1, len(ratio_k) + 1)
-    curves = [("all visited states", ratio_k), ("final states", final_ratio_k)]
-    if relaxed_ratio_k is not None:
-        curves.append(("final states, last words' kicks decayed", relaxed_ratio_k))
+    dims = np.arange(1, len(ratio_c) + 1)
+    curves = [("all visited states", ratio_c), ("final states", final_ratio_c)]
+    if relaxed_ratio_c is not None:
+        curves.append(("final states, last words' kicks decayed", relaxed_ratio_c))
     fig = go.Figure([go.Scatter(x=np.arange(1, len(r) + 1), y=np.cumsum(r), mode="lines+markers", name=name)
                      for name, r in curves])
     fig.add_vline(x=num_classes - 1, line=dict(color="#D55E00", dash="dash"), annotation_text=f"N − 1 = {num_classes - 1}")
@@ -150,11 +150,11 @@ def decomposition_bars(fractions_3: np.ndarray) -> go.Figure:
 
 
 def decomposition_path_figure(mu_tx3, chi_wx3, words, anchor_3, class_w=None, class_names=(), ordered=False,
-                              explained_k=()) -> go.Figure:
+                              explained_c=()) -> go.Figure:
     """The mean trajectory μ_t in PC space, with each word's offset χ(w) drawn from ``anchor_3`` and
     labelled at its tip; coloured by ``class_w`` (the class the word favours, -1 neutral) if given."""
     mu = np.asarray(mu_tx3, float)
-    axis_titles = _axis_titles(np.asarray(explained_k))
+    titles = axis_titles(np.asarray(explained_c))
     fig = go.Figure(go.Scatter3d(x=mu[:, 0], y=mu[:, 1], z=mu[:, 2], mode="lines+markers",
                                  name="mean trajectory μ_t", marker=dict(size=2, color="#333"),
                                  line=dict(color="#333", width=4), text=[f"t = {t + 1}" for t in range(len(mu))],
@@ -181,7 +181,7 @@ def decomposition_path_figure(mu_tx3, chi_wx3, words, anchor_3, class_w=None, cl
                                    textfont=dict(size=13, color="#222"), hoverinfo="text"))
     fig.update_layout(height=560, margin=dict(l=0, r=0, t=10, b=0), font=FONT, paper_bgcolor="white",
                       legend=dict(orientation="h", y=1.02, itemsizing="constant"),
-                      scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2],
+                      scene=dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2],
                                  aspectmode="data", camera=dict(eye=dict(x=1.7, y=1.7, z=1.0))))
     return fig
 

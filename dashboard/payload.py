@@ -1,10 +1,13 @@
-"""The compact JSON a keystroke sends to the browser: tokens, projected trajectory, probabilities."""
+"""The compact JSON a keystroke sends to the browser: tokens, projected trajectory, probabilities, evidence.
+
+One core call per keystroke: ``Bundle.trajectory`` returns all of it; this module only rounds and
+phrases it.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from core.evidence import token_evidence
-from core.store import Bundle
+from core.bundle import Bundle
 
 __all__ = ["trajectory_payload", "empty_payload", "prediction_sentence"]
 
@@ -36,7 +39,6 @@ def trajectory_payload(bundle: Bundle, text: str, max_tokens: int, max_chars: in
     traj = bundle.trajectory(text[:max_chars], max_tokens=max_tokens)
     if not traj.tokens:
         return empty_payload("Type or paste some text to see its trajectory.")
-    evidence, toward, predicted = token_evidence(traj.probs_txk, bundle.initial_probs())
     notices = []
     if traj.truncated or clipped:
         notices.append(f"Long text: only the first {len(traj.tokens):,} tokens are shown.")
@@ -50,9 +52,9 @@ def trajectory_payload(bundle: Bundle, text: str, max_tokens: int, max_chars: in
         "unk": np.flatnonzero(~traj.known).tolist(),
         "xyz": _flat(traj.xyz_tx3, COORD_DECIMALS),
         "probs": _flat(traj.probs_txk, PROB_DECIMALS),
-        "ev": _flat(evidence, 3),
-        "toward": toward.tolist(),
-        "predicted": predicted,
+        "ev": _flat(traj.evidence_t, 3),
+        "toward": traj.toward_t.tolist(),
+        "predicted": traj.predicted,
         "k": len(bundle.class_names),
         "prediction": prediction_sentence(bundle.class_names, traj.probs_txk[-1], bundle.config.model.multilabel),
         "notice": " ".join(notices),

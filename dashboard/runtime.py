@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from dashboard.cache import BundleCache, ModelMemo
+from dashboard.cache import BundleCache, ModelMemo, model_version
 from dashboard.settings import Settings
 
-__all__ = ["settings", "bundles", "model_memo", "flask_cache", "cached_figure", "job_launcher"]
+__all__ = ["settings", "bundles", "model_memo", "flask_cache", "cached_figure", "model_figure"]
 
 
 def settings() -> Settings:
@@ -35,5 +35,7 @@ def cached_figure(key: str, build) -> dict:
     return figure
 
 
-def job_launcher():
-    return current_app.config["ATTRACTORSCOPE_JOBS"]
+def model_figure(name: str, bundle, build, *options: str) -> dict:
+    """``cached_figure`` for a figure of one model: keyed by the model's version (``model_version``), so a
+    retrained or re-analyzed model is drawn anew."""
+    return cached_figure(":".join((name, model_version(bundle), *options)), build)

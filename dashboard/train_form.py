@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from core.config import CELL_TYPES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+from core.config import CELL_TYPES, RUN_ID_RE, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 
 __all__ = ["FIELDS", "DEFAULTS", "TASK_OPTIONS", "validate_form", "suggest_run_id"]
 
@@ -20,7 +20,6 @@ DEFAULTS = {"task": "categorical", "classes": 3, "cell": "gru", "units": 32, "em
 # field -> (low, high) for the numeric ones
 RANGES = {"classes": (2, 10), "units": (2, 512), "embed": (2, 256), "steps": (10, 20_000), "seed": (0, 2**31 - 1)}
 FIELDS = tuple(DEFAULTS)
-RUN_ID_RE = re.compile(r"[a-z0-9_-]{1,64}")
 
 
 def suggest_run_id(values: dict) -> str:

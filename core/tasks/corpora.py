@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import TaskConfig, repo_root
-from core.tasks import Split, TaskData
+from core.tasks.base import Split, TaskData
 from core.text import Vocab, tokenize
 
 __all__ = ["CORPORA", "read_corpus", "load_corpus_task"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.config import TaskConfig
-from core.tasks import Split, TaskData
+from core.tasks.base import Split, TaskData
 from core.text import Vocab
 
 __all__ = [

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dash import html
 
+from dashboard import ids
+
 __all__ = ["explore_help"]
 
 
 def explore_help() -> html.Details:
-    return html.Details(className="help", id="help-panel", children=[
+    return html.Details(className="help", id=ids.HELP_PANEL, children=[
         html.Summary("How to read this"),
         html.P([html.B("The cloud"), " is thousands of hidden states the network visited while reading real "
                 "examples, coloured by the class the network would predict there. Together they trace the ",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from core.jobs import JobRegistry, JobStatus
+from core.jobs import ACTIVE_STATES, JobRegistry, JobStatus
+from dashboard import ids
 from dashboard.figures import FONT
 from dashboard.runtime import bundles
 
@@ -31,11 +32,11 @@ def _card(job: JobStatus, registry: JobRegistry) -> html.Div:
         details.append(html.Span(f" · position {registry.queue_position(job.job_id)} in the queue "
                                  f"(estimated {_duration(job.estimate_s)})"))
     actions = []
-    if job.state in ("queued", "running") and not job.cancel_requested:
-        actions.append(html.Button("Cancel", id={"type": "job-cancel", "index": job.job_id}, className="small-button"))
+    if job.state in ACTIVE_STATES and not job.cancel_requested:
+        actions.append(html.Button("Cancel", id={"type": ids.JOB_CANCEL, "index": job.job_id}, className="small-button"))
     if job.state == "succeeded":
         actions.append(dcc.Link("Open in Explore →", href=f"/?model={job.run_id}", className="job-link"))
-    return html.Div(className=f"job-card {job.state}", id=f"job-{job.job_id}", children=[
+    return html.Div(className=f"job-card {job.state}", id=ids.job_card(job.job_id), children=[
         html.Div(details + actions, className="job-line"),
         html.Div(className="progress", children=[html.Div(className="progress-bar", style={"width": f"{pct}%"})],
                  title=f"{pct}%", **{"data-progress": str(pct)}),
@@ -83,7 +84,7 @@ def user_runs_table() -> html.Div:
     body = [html.Tr([html.Td(html.B(s.run_id)), html.Td(s.task or "—"), html.Td(f"{s.cell.upper()}-{s.units}" if s.ok else "—"),
                      html.Td(f"{s.metrics.get('test_accuracy', float('nan')):.1%}" if s.ok else s.reason),
                      html.Td(dcc.Link("Explore", href=f"/?model={s.run_id}") if s.ok and s.has_analysis else ""),
-                     html.Td(html.Button("Delete", id={"type": "run-delete", "index": s.run_id}, className="small-button"))])
+                     html.Td(html.Button("Delete", id={"type": ids.RUN_DELETE, "index": s.run_id}, className="small-button"))])
             for s in rows]
     header = html.Tr([html.Th(h) for h in ("Run", "Task", "Cell", "Test accuracy", "", "")])
     return html.Table([html.Thead(header), html.Tbody(body)], className="models-table")

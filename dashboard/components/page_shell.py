@@ -9,8 +9,8 @@ from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.cache import ModelUnavailable
 from dashboard.runtime import bundles
 
-__all__ = ["resolve_run_id", "unknown_model_message", "page_frame", "not_computed", "unavailable", "section", "url_sync", "load_analyzed",
-           "default_example"]
+__all__ = ["resolve_run_id", "unknown_model_message", "page_frame", "not_computed", "unavailable", "section", "metric",
+           "url_sync", "load_analyzed", "default_example"]
 
 
 def resolve_run_id(model) -> str | None:
@@ -51,30 +51,35 @@ def page_frame(path: str, title: str, intro: str, run_id: str | None, body, *, t
             *(controls or []),
         ]),
         *[html.Div(m, className="model-message") for m in notices],
-        html.Span(id=f"{path.strip('/')}-url-sync", hidden=True),
-        html.Div(body, id=f"{path.strip('/')}-body", className="page-body"),
+        html.Span(id=ids.url_sync(path), hidden=True),
+        html.Div(body, id=ids.page_body(path), className="page-body"),
     ])
 
 
-def load_analyzed(run_id, needed: tuple[str, ...], what: str):
-    """(bundle, None) when the model loads and its analysis has every array in ``needed``;
-    otherwise (None, a component saying why: unavailable, or not computed and how to compute it)."""
+def load_analyzed(run_id, views: tuple[str, ...], what: str):
+    """(bundle, None) when the model loads and its analysis has every view in ``views`` (attribute names
+    of ``core.analysis_view.Analysis``: "fixed_points", "words", ...); otherwise (None, a component
+    saying why: unavailable, or not computed and how to compute it)."""
     try:
         bundle = bundles().get(run_id)
     except ModelUnavailable as err:
         return None, unavailable(str(err))
-    if any(name not in bundle.analysis for name in needed):
+    if any(getattr(bundle.analysis, view) is None for view in views):
         return None, not_computed(what, run_id)
     return bundle, None
 
 
 def default_example(run_id) -> str:
-    """The example text a page starts with for this model (a medium-length one when there are several)."""
+    """The example text a page starts with for this model (``Bundle.default_example``)."""
     try:
-        examples = [str(e) for e in bundles().get(run_id).info.get("examples", [])]
+        return bundles().get(run_id).default_example
     except ModelUnavailable:
         return ""
-    return examples[-2] if len(examples) > 1 else (examples[0] if examples else "")
+
+
+def metric(value: str, label: str) -> html.Div:
+    """One headline figure: the value large, what it is below."""
+    return html.Div(className="metric", children=[html.Div(value, className="value"), html.Div(label, className="label")])
 
 
 def section(title: str, *children, note: str | None = None, class_name: str = "card") -> html.Section:
@@ -100,8 +105,8 @@ def url_sync(path: str, text_input: Input | None = None, *, model_input: Input |
     as ``model_b``) into the URL. ``model_input`` replaces the default model picker."""
     inputs = [model_input or Input(ids.MODEL_PICKER, "value")]
     if text_input is not None or model_b_input is not None:
-        inputs.append(text_input or Input(f"{path.strip('/')}-url-sync", "title"))
+        inputs.append(text_input or Input(ids.url_sync(path), "title"))
     if model_b_input is not None:
         inputs.append(model_b_input)
-    clientside_callback(ClientsideFunction("attractorscope", "syncUrl"),
-                        Output(f"{path.strip('/')}-url-sync", "children"), *inputs)
+    clientside_callback(ClientsideFunction("attractorscope", "syncUrl"), Output(ids.url_sync(path), "children"),
+                        *inputs)

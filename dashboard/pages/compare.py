@@ -6,22 +6,19 @@ import math
 import dash
 from dash import ALL, Input, Output, Patch, State, callback, dcc, html
 
-from core.analysis import AnalysisError
+from core.analysis_file import AnalysisError
 from core.summary import model_summary
-from dashboard import figures, figures_analysis as fa
+from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.model_picker import model_picker
 from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
 from dashboard.payload import prediction_sentence
-from dashboard.runtime import bundles, cached_figure, settings
+from dashboard.runtime import bundles, model_figure, settings
 
 dash.register_page(__name__, path="/compare", name="Compare", title="attractorscope · Compare", order=6)
 
 PATH = "/compare"
-MODEL_A, MODEL_B, TEXT = "compare-model-a", "compare-model-b", "compare-text"
-GRAPH, PREDICTION = "compare-graph", "compare-prediction"  # pattern-matching types, one per side
-NEEDED = ("cloud_xyz_cx3", "cloud_pred_c", "fp_xyz_px3", "centre_xyz_3", "readout_pc_kx3")
 INTRO = ("Two networks trained on the same task can solve it with the same geometry: Maheswaranathan et al. (2019) "
          "found line attractors in GRUs, LSTMs and UGRNNs alike, and Aitken et al. (2020) the same (N−1)-dimensional "
          "simplex for N classes. Pick two models and a sentence: each panel draws the sentence's trajectory in that "
@@ -45,27 +42,30 @@ def layout(model=None, model_b=None, text=None, **_query):
     text = (text if isinstance(text, str) else default_example(run_a))[: settings().max_text_chars]
     pickers = [html.Div(className="picker-wrap", children=[html.Label(label, htmlFor=cid, className="field-label"),
                                                            model_picker(summaries, value, component_id=cid)])
-               for label, cid, value in (("Model A", MODEL_A, run_a), ("Model B", MODEL_B, run_b))]
+               for label, cid, value in (("Model A", ids.COMPARE_MODEL_A, run_a),
+                                         ("Model B", ids.COMPARE_MODEL_B, run_b))]
     box = html.Div(className="text-wrap", children=[
-        html.Label("Sentence", htmlFor=TEXT, className="field-label"),
-        dcc.Textarea(id=TEXT, value=text, className="page-text", spellCheck=False,
+        html.Label("Sentence", htmlFor=ids.COMPARE_TEXT, className="field-label"),
+        dcc.Textarea(id=ids.COMPARE_TEXT, value=text, className="page-text", spellCheck=False,
                      maxLength=settings().max_text_chars, placeholder="Type a sentence for both models")])
     return page_frame(PATH, "Compare two models", INTRO, run_a, _body(run_a, run_b, text), text=text,
                       controls=[box], pickers=pickers, requested=model, requested_b=model_b, run_id_b=run_b)
 
 
-url_sync(PATH, Input(TEXT, "value"), model_input=Input(MODEL_A, "value"), model_b_input=Input(MODEL_B, "value"))
+url_sync(PATH, Input(ids.COMPARE_TEXT, "value"), model_input=Input(ids.COMPARE_MODEL_A, "value"),
+         model_b_input=Input(ids.COMPARE_MODEL_B, "value"))
 
 
-@callback(Output("compare-body", "children"), Input(MODEL_A, "value"), Input(MODEL_B, "value"), State(TEXT, "value"),
-          prevent_initial_call=True)
+@callback(Output(ids.page_body(PATH), "children"), Input(ids.COMPARE_MODEL_A, "value"),
+          Input(ids.COMPARE_MODEL_B, "value"), State(ids.COMPARE_TEXT, "value"), prevent_initial_call=True)
 def show_models(run_a, run_b, text):
     return _body(run_a, run_b, text)
 
 
-@callback(Output({"type": GRAPH, "side": ALL}, "figure"), Output({"type": PREDICTION, "side": ALL}, "children"),
-          Input(TEXT, "value"), State(MODEL_A, "value"), State(MODEL_B, "value"),
-          State({"type": GRAPH, "side": ALL}, "id"), prevent_initial_call=True)
+@callback(Output({"type": ids.COMPARE_GRAPH, "side": ALL}, "figure"),
+          Output({"type": ids.COMPARE_PREDICTION, "side": ALL}, "children"), Input(ids.COMPARE_TEXT, "value"),
+          State(ids.COMPARE_MODEL_A, "value"), State(ids.COMPARE_MODEL_B, "value"),
+          State({"type": ids.COMPARE_GRAPH, "side": ALL}, "id"), prevent_initial_call=True)
 def show_text(text, run_a, run_b, graph_ids):
     runs = {"a": run_a, "b": run_b}
     try:
@@ -102,7 +102,7 @@ def _base_figure(run_id, bundle) -> dict:
         figure = figures.attractor_figure(bundle.analysis, names, ordered, uirevision=f"compare-{run_id}")
         return figure.update_layout(height=520)
 
-    return cached_figure(f"compare:{run_id}:{bundle.weights_sha256}:{bundle.analysis.scalar('wall_time_s')}", build)
+    return model_figure("compare", bundle, build)
 
 
 def _side(side: str, run_id, text):
@@ -110,14 +110,14 @@ def _side(side: str, run_id, text):
         bundle = bundles().get(run_id)
     except ModelUnavailable as err:
         return unavailable(str(err)), None
-    a = bundle.analysis
-    if any(name not in a for name in NEEDED) or a.fixed_points is None:
+    if bundle.analysis.attractor is None or bundle.analysis.fixed_points is None:
         return not_computed(f"The attractor view of {run_id}", run_id), bundle
     traj, sentence = _trajectory(bundle, text)
     fig = fa.with_trajectory(_base_figure(run_id, bundle), traj.xyz_tx3, traj.tokens)
-    return section(f"{side.upper()}: {run_id}", html.Div(sentence, id={"type": PREDICTION, "side": side},
+    return section(f"{side.upper()}: {run_id}", html.Div(sentence, id={"type": ids.COMPARE_PREDICTION, "side": side},
                                                          className="prediction"),
-                   dcc.Graph(id={"type": GRAPH, "side": side}, figure=fig, className="compare-graph")), bundle
+                   dcc.Graph(id={"type": ids.COMPARE_GRAPH, "side": side}, figure=fig,
+                             className="compare-graph")), bundle
 
 
 def _body(run_a, run_b, text):

@@ -15,7 +15,6 @@ dash.register_page(__name__, path="/decomposition", name="Decomposition", title=
                    order=5)
 
 PATH = "/decomposition"
-PICK = "decomposition-words"
 N_WORDS = 15
 INFORMATIVE = 0.5  # log-odds a word needs for some class to count as informative (1.65x more frequent there)
 INTRO = ("Aitken et al. (2021) split every hidden state into three parts: h_t = μ_t + χ(w) + residual. μ_t is the "
@@ -25,13 +24,12 @@ INTRO = ("Aitken et al. (2021) split every hidden state into three parts: h_t = 
          "part explains; the 3D view draws μ_t and the offsets χ(w) of the most frequent words.")
 PICK_OPTIONS = [{"label": "frequent words that favour a class", "value": "informative"},
                 {"label": "most frequent words", "value": "frequent"}]
-NEEDED = ("decomp_fractions_3", "decomp_mu_xyz_tx3", "decomp_chi_xyz_wx3", "decomp_word_ids_w", "decomp_word_count_w")
 
 
 def layout(model=None, **_query):
     run_id = resolve_run_id(model)
     pick = html.Div(className="sort-wrap", children=[html.Label("Offsets of"), dcc.RadioItems(
-        id=PICK, options=PICK_OPTIONS, value="informative", inline=True)])
+        id=ids.DECOMPOSITION_PICK, options=PICK_OPTIONS, value="informative", inline=True)])
     return page_frame(PATH, "Time vs input: decomposing the states", INTRO, run_id, _body(run_id, "informative"),
                       controls=[pick], requested=model)
 
@@ -39,14 +37,14 @@ def layout(model=None, **_query):
 url_sync(PATH)
 
 
-@callback(Output("decomposition-body", "children"), Input(ids.MODEL_PICKER, "value"), Input(PICK, "value"),
-          prevent_initial_call=True)
+@callback(Output(ids.page_body(PATH), "children"), Input(ids.MODEL_PICKER, "value"),
+          Input(ids.DECOMPOSITION_PICK, "value"), prevent_initial_call=True)
 def show_model(run_id, pick):
     return _body(run_id, pick)
 
 
 def _body(run_id, pick):
-    bundle, problem = load_analyzed(run_id, NEEDED, "The temporal / input decomposition")
+    bundle, problem = load_analyzed(run_id, ("decomposition",), "The temporal / input decomposition")
     if problem is not None:
         return problem
     return model_memo().get("decomposition", bundle, (pick,), lambda: decomposition_sections(
@@ -55,19 +53,19 @@ def _body(run_id, pick):
 
 def decomposition_sections(a, itos, names: list[str], ordered: bool, pick) -> list:
     """The page body for an analysis and the vocabulary's id-to-word list."""
-    ids_w, count_w = a["decomp_word_ids_w"], a["decomp_word_count_w"]
-    has_odds = "word_log_odds_wxk" in a and "word_ids_w" in a
-    class_w = favoured_class_of(ids_w, a["word_ids_w"], a["word_log_odds_wxk"], INFORMATIVE) if has_odds \
+    view, word_view = a.decomposition, a.words
+    ids_w, count_w = view.word_ids_w, view.word_count_w
+    has_odds = word_view is not None
+    class_w = favoured_class_of(ids_w, word_view.ids_w, word_view.log_odds_wxk, INFORMATIVE) if has_odds \
         else np.full(len(ids_w), -1)
     informative = ids_w[class_w >= 0] if pick == "informative" and has_odds else None
     if informative is not None and len(informative) < 3:
         informative = None  # too few class words (an untrained model): fall back to frequency alone
     chosen = frequent_words(ids_w, count_w, N_WORDS, only_ids=informative)
     words = [f"{itos[int(ids_w[i])]}" for i in chosen]
-    mu = a["decomp_mu_xyz_tx3"]
-    fractions = a["decomp_fractions_3"]
-    path = fa.decomposition_path_figure(mu, a["decomp_chi_xyz_wx3"][chosen], words, np.zeros(3), class_w[chosen],
-                                        names if has_odds else (), ordered, a.pca.explained_variance_ratio_k_)
+    mu, fractions = view.mu_xyz_tx3, view.fractions_3
+    path = fa.decomposition_path_figure(mu, view.chi_xyz_wx3[chosen], words, np.zeros(3), class_w[chosen],
+                                        names if has_odds else (), ordered, a.pca.explained_variance_ratio_c_)
     listed = ", ".join(f"{w} ({int(count_w[i]):,}×)" for w, i in zip(words, chosen))
     return [html.Div(className="decomp-grid", children=[
         section("Share of the variance", dcc.Graph(figure=fa.decomposition_bars(fractions)),

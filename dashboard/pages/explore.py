@@ -26,14 +26,12 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
     state = load_model_view(run_id, view)
     if model is not None and not known and not state.message:
         state = dataclasses.replace(state, message=unknown_model_message(model, run_id))
-    if text is None or not isinstance(text, str):
-        text = state.examples[-2] if len(state.examples) > 1 else (state.examples[0] if state.examples else "")
-    text = text[: settings().max_text_chars]
+    text = (text if isinstance(text, str) else state.default_text)[: settings().max_text_chars]
     return html.Div(className="explore", children=[
         dcc.Store(id=ids.DEBOUNCED_TEXT, data=text),
         # payloads keyed by run id: a late answer computed for a previous model cannot overwrite the current one
         dcc.Store(id=ids.TRAJECTORY_DATA, data=_keyed(run_id, trajectory_for(run_id, text))),
-        dcc.Store(id="model-info", data=state.info),
+        dcc.Store(id=ids.MODEL_INFO, data=state.info),
         dcc.Store(id=ids.HOVER_TOKEN, data=None),
         dcc.Interval(id=ids.PLAY_INTERVAL, interval=350, disabled=True),
         html.Div(className="controls", children=[
@@ -43,8 +41,8 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
             dcc.RadioItems(id=ids.VIEW_MODE, options=[{"label": "3D", "value": "3d"}, {"label": "2D", "value": "2d"}],
                            value=view, inline=True, className="view-toggle"),
             html.Div(className="share", children=[
-                html.Span(id="share-url", className="visually-hidden"),
-                dcc.Clipboard(id=ids.COPY_LINK, target_id="share-url", title="Copy a link to this view",
+                html.Span(id=ids.SHARE_URL, className="visually-hidden"),
+                dcc.Clipboard(id=ids.COPY_LINK, target_id=ids.SHARE_URL, title="Copy a link to this view",
                               className="copy-link"),
                 html.Span("Copy link", className="copy-label"),
             ]),
@@ -57,7 +55,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
                 dcc.Textarea(id=ids.SENTENCE_INPUT, value=text, className="sentence-input", spellCheck=False,
                              placeholder="e.g. the plot was awful but the ending was awesome",
                              maxLength=settings().max_text_chars),
-                html.Div(example_chips(state.examples), id="example-chips", className="chips"),
+                html.Div(example_chips(state.examples), id=ids.EXAMPLE_CHIPS, className="chips"),
                 html.Div(id=ids.TEXT_NOTICE, className="notice", role="status"),
                 html.Div(id=ids.PREDICTION_TEXT, className="prediction"),
                 dcc.Graph(id=ids.PREDICTION_GRAPH, figure=state.prediction_figure, config={"displayModeBar": False},
@@ -73,7 +71,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
                                         allow_direct_input=False,
                                         tooltip={"always_visible": False, "placement": "bottom"}),
                              className="slider-wrap"),
-                    html.Span(id="step-label", className="step-label"),
+                    html.Span(id=ids.STEP_LABEL, className=ids.STEP_LABEL),
                 ]),
                 html.Div(id=ids.TOKEN_STRIP, className="token-strip", role="list"),
             ]),
@@ -82,11 +80,11 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
 
 
 @callback(
-    Output(ids.TRAJECTORY_GRAPH, "figure"), Output(ids.PREDICTION_GRAPH, "figure"), Output("model-info", "data"),
-    Output(ids.MODEL_MESSAGE, "children"), Output(ids.MODEL_MESSAGE, "hidden"), Output("example-chips", "children"),
+    Output(ids.TRAJECTORY_GRAPH, "figure"), Output(ids.PREDICTION_GRAPH, "figure"), Output(ids.MODEL_INFO, "data"),
+    Output(ids.MODEL_MESSAGE, "children"), Output(ids.MODEL_MESSAGE, "hidden"), Output(ids.EXAMPLE_CHIPS, "children"),
     Output(ids.SENTENCE_INPUT, "value", allow_duplicate=True), Output(ids.TRAJECTORY_DATA, "data", allow_duplicate=True),
     Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"),
-    State(ids.SENTENCE_INPUT, "value"), State("model-info", "data"),
+    State(ids.SENTENCE_INPUT, "value"), State(ids.MODEL_INFO, "data"),
     prevent_initial_call=True,
 )
 def switch_model(run_id, view, text, previous_info):
@@ -113,7 +111,7 @@ def _keyed(run_id, payload) -> dict:
 
 
 @callback(Output(ids.SENTENCE_INPUT, "value"), Input({"type": ids.EXAMPLE_CHIP, "index": ALL}, "n_clicks"),
-          State("model-info", "data"), prevent_initial_call=True)
+          State(ids.MODEL_INFO, "data"), prevent_initial_call=True)
 def use_example(_clicks, info):
     index = dash.ctx.triggered_id["index"] if dash.ctx.triggered_id else None
     examples = (info or {}).get("examples", [])
@@ -125,14 +123,14 @@ def use_example(_clicks, info):
 clientside_callback(dash.ClientsideFunction(CS, "coalesceEdits"), Output(ids.DEBOUNCED_TEXT, "data"),
                     Input(ids.SENTENCE_INPUT, "value"), prevent_initial_call=True)
 clientside_callback(dash.ClientsideFunction(CS, "resetSlider"), Output(ids.TOKEN_SLIDER, "max"),
-                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"), State("model-info", "data"))
+                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"), State(ids.MODEL_INFO, "data"))
 clientside_callback(dash.ClientsideFunction(CS, "drawTrajectory"), Output(ids.TRAJECTORY_GRAPH, "figure",
                     allow_duplicate=True), Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"),
                     Input(ids.HOVER_TOKEN, "data"), State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
 clientside_callback(dash.ClientsideFunction(CS, "drawPanel"),
                     Output(ids.PREDICTION_GRAPH, "figure", allow_duplicate=True), Output(ids.PREDICTION_TEXT, "children"),
-                    Output(ids.TEXT_NOTICE, "children"), Output("step-label", "children"),
-                    Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"), State("model-info", "data"),
+                    Output(ids.TEXT_NOTICE, "children"), Output(ids.STEP_LABEL, "children"),
+                    Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"), State(ids.MODEL_INFO, "data"),
                     prevent_initial_call="initial_duplicate")
 clientside_callback(dash.ClientsideFunction(CS, "togglePlay"), Output(ids.PLAY_INTERVAL, "disabled"),
                     Output(ids.PLAY_BUTTON, "children"), Output(ids.TOKEN_SLIDER, "value", allow_duplicate=True),
@@ -142,5 +140,5 @@ clientside_callback(dash.ClientsideFunction(CS, "playTick"), Output(ids.TOKEN_SL
                     Output(ids.PLAY_INTERVAL, "disabled", allow_duplicate=True),
                     Output(ids.PLAY_BUTTON, "children", allow_duplicate=True), Input(ids.PLAY_INTERVAL, "n_intervals"),
                     State(ids.TOKEN_SLIDER, "value"), State(ids.TOKEN_SLIDER, "max"), prevent_initial_call=True)
-clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output("share-url", "children"),
+clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output(ids.SHARE_URL, "children"),
                     Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"))

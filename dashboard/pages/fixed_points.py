@@ -5,7 +5,7 @@ import dash
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
-from core.geometry import readout_alignment, readout_full
+from core.geometry import readout_alignment
 from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import load_analyzed, page_frame, resolve_run_id, section, unavailable, url_sync
@@ -25,7 +25,7 @@ SORT_OPTIONS = [{"label": "q", "value": "q"}, {"label": "slowest τ", "value": "
 
 def layout(model=None, **_query):
     run_id = resolve_run_id(model)
-    controls = [html.Div([html.Label("Sort table by"), dcc.RadioItems(id="fp-sort", options=SORT_OPTIONS, value="tau",
+    controls = [html.Div([html.Label("Sort table by"), dcc.RadioItems(id=ids.FP_SORT, options=SORT_OPTIONS, value="tau",
                                                                       inline=True)], className="sort-wrap")]
     return page_frame(PATH, "Fixed points and their spectra", INTRO, run_id, _body(run_id, "tau"), controls=controls, requested=model)
 
@@ -33,13 +33,13 @@ def layout(model=None, **_query):
 url_sync(PATH)
 
 
-@callback(Output("fixed-points-body", "children"), Input(ids.MODEL_PICKER, "value"), Input("fp-sort", "value"),
+@callback(Output(ids.page_body(PATH), "children"), Input(ids.MODEL_PICKER, "value"), Input(ids.FP_SORT, "value"),
           prevent_initial_call=True)
 def show_model(run_id, sort_by):
     return _body(run_id, sort_by)
 
 
-@callback(Output("fp-detail", "children"), Input("fp-graph", "clickData"), State(ids.MODEL_PICKER, "value"),
+@callback(Output(ids.FP_DETAIL, "children"), Input(ids.FP_GRAPH, "clickData"), State(ids.MODEL_PICKER, "value"),
           prevent_initial_call=True)
 def show_point(click, run_id):
     index = clicked_index(click)
@@ -60,7 +60,7 @@ def clicked_index(click) -> int | None:
 
 
 def _body(run_id, sort_by):
-    bundle, problem = load_analyzed(run_id, ("fp_xstar_pxn", "fp_xyz_px3"), "Fixed points")
+    bundle, problem = load_analyzed(run_id, ("fixed_points", "attractor"), "Fixed points")
     if problem is not None:
         return problem
     return model_memo().get("fixed-points", bundle, (sort_by,), lambda: _sections(bundle, run_id, sort_by))
@@ -78,9 +78,9 @@ def _sections(bundle, run_id, sort_by):
              f"{fps.frac_converged:.1%} reached q < {fps.tol_q:.0e} in {fps.wall_time_s:.2f} s; "
              f"{fps.n_spurious} ended outside the reachable box.")
     return html.Div(className="fp-grid", children=[
-        section("Fixed points on the attractor", dcc.Graph(id="fp-graph", figure=fig, className="graph-tall"),
+        section("Fixed points on the attractor", dcc.Graph(id=ids.FP_GRAPH, figure=fig, className="graph-tall"),
                 note="Click a fixed point (◆ stable, ✚ unstable) to inspect it. " + stats),
-        html.Div(_detail(run_id, start) if start is not None else "", id="fp-detail"),
+        html.Div(_detail(run_id, start) if start is not None else "", id=ids.FP_DETAIL),
         section("How well the solver converged", dcc.Graph(figure=fa.q_histogram(fps.qstar_p, fps.counts_p, fps.tol_q))),
         section("All fixed points", _table(fps, sort_by)),
     ])
@@ -91,7 +91,7 @@ def _detail(run_id, index):
     fps = bundle.analysis.fixed_points
     if not 0 <= index < fps.n_points:
         return ""
-    readout = readout_full(bundle.model.readout_layer.weight.detach().numpy(), bundle.model.state_size)
+    readout = bundle.model.readout_full()
     right = readout_alignment(fps.right_vecs_pxnxm[index], readout)
     left = readout_alignment(fps.left_vecs_pxnxm[index], readout)
     kind = "stable" if fps.is_stable_p[index] else "unstable"

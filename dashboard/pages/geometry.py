@@ -6,7 +6,7 @@ from dash import Input, Output, callback, dcc, html
 
 from core.geometry import count_plane
 from dashboard import figures_analysis as fa, ids
-from dashboard.components.page_shell import load_analyzed, page_frame, resolve_run_id, section, url_sync
+from dashboard.components.page_shell import load_analyzed, metric, page_frame, resolve_run_id, section, url_sync
 from dashboard.runtime import model_memo
 
 dash.register_page(__name__, path="/geometry", name="Geometry", title="attractorscope · Geometry", order=2)
@@ -27,18 +27,13 @@ def layout(model=None, **_query):
 url_sync(PATH)
 
 
-@callback(Output("geometry-body", "children"), Input(ids.MODEL_PICKER, "value"), prevent_initial_call=True)
+@callback(Output(ids.page_body(PATH), "children"), Input(ids.MODEL_PICKER, "value"), prevent_initial_call=True)
 def show_model(run_id):
     return _body(run_id)
 
 
-def _metric(value: str, label: str) -> html.Div:
-    return html.Div(className="metric", children=[html.Div(value, className="value"), html.Div(label, className="label")])
-
-
 def _body(run_id):
-    needed = ("final_explained_ratio_k", "readout_angles_kxk", "final_xyz_bx3", "readout_pc_kx3")
-    bundle, problem = load_analyzed(run_id, needed, "Attractor geometry")
+    bundle, problem = load_analyzed(run_id, ("geometry",), "Attractor geometry")
     if problem is not None:
         return problem
     return model_memo().get("geometry", bundle, (), lambda: _sections(bundle))
@@ -46,42 +41,43 @@ def _body(run_id):
 
 def _sections(bundle):
     a = bundle.analysis
-    names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
+    geo, names, ordered = a.geometry, bundle.class_names, bool(bundle.info.get("ordered"))
     k = len(names)
-    ratio = a["final_explained_ratio_k"]
+    ratio = geo.final_explained_ratio_c
+    relaxed = geo.relaxed_explained_ratio_c
     metrics = html.Div(className="metric-row", children=[
-        _metric(f"{ratio[:max(k - 1, 1)].sum():.1%}", f"final-state variance in the first N−1 = {k - 1} PCs"),
-        *([_metric(f"{a['relaxed_explained_ratio_k'][:max(k - 1, 1)].sum():.1%}",
+        metric(f"{ratio[:max(k - 1, 1)].sum():.1%}", f"final-state variance in the first N−1 = {k - 1} PCs"),
+        *([metric(f"{relaxed[:max(k - 1, 1)].sum():.1%}",
                    "the same once the last words' kicks decay (20 steps without input)")]
-          if "relaxed_explained_ratio_k" in a else []),
-        _metric(str(int(a["final_dims90"])), "PCs for 90% of final-state variance"),
-        _metric(str(int(a["final_dims95"])), "PCs for 95%"),
-        _metric(f"{float(a['final_participation_ratio']):.2f}", "participation ratio (final states)"),
-        _metric(f"{float(a['participation_ratio']):.2f}", "participation ratio (all visited states)"),
+          if relaxed is not None else []),
+        metric(str(geo.final_dims90), "PCs for 90% of final-state variance"),
+        metric(str(geo.final_dims95), "PCs for 95%"),
+        metric(f"{geo.final_participation_ratio:.2f}", "participation ratio (final states)"),
+        metric(f"{geo.participation_ratio:.2f}", "participation ratio (all visited states)"),
     ])
     children = [
         section("Dimension", metrics, dcc.Graph(figure=fa.explained_variance_figure(
-            a["pca_explained_variance_ratio_k"], ratio, k, a.get("relaxed_explained_ratio_k")))),
+            a.pca.explained_variance_ratio_c_, ratio, k, relaxed))),
         html.Div(className="two-col", children=[
             section("Readout directions in PC space", dcc.Graph(figure=fa.readout_arrows_figure(
-                a["final_xyz_bx3"], a["final_label_b"], a["centre_xyz_3"], a["readout_pc_kx3"], names, ordered)),
+                geo.final_xyz_bx3, geo.final_label_b, geo.centre_xyz_3, geo.readout_pc_kx3, names, ordered)),
                 note="Final states (one per held-out example) coloured by their true label; arrows: readout "
                      "directions projected on PC1–PC2."),
             section("Angles between readout directions", dcc.Graph(figure=fa.angle_heatmap(
-                a["readout_angles_kxk"], names, float(a["simplex_angle"]))),
+                geo.readout_angles_kxk, names, geo.simplex_angle)),
                 note="Angles between class readout vectors after removing their mean (softmax ignores it)."),
         ]),
     ]
-    if "final_counts_bxk" in a:
-        children.append(_evidence_section(a, names, ordered))
+    if geo.final_counts_bxk is not None:
+        children.append(_evidence_section(geo, names, ordered))
     return children
 
 
-def _evidence_section(a, names, ordered):
-    plane = count_plane(a["final_counts_bxk"])
-    labels = a["final_label_b"]
-    words = [str(w) for w in a["evidence_words_k"]]
-    learned = fa.evidence_plane_figure(a["final_xyz_bx3"][:, :2], labels, names, "PC1 of final state",
+def _evidence_section(geo, names, ordered):
+    plane = count_plane(geo.final_counts_bxk)
+    labels = geo.final_label_b
+    words = [str(w) for w in geo.evidence_words_k]
+    learned = fa.evidence_plane_figure(geo.final_xyz_bx3[:, :2], labels, names, "PC1 of final state",
                                        "PC2 of final state", ordered)
     predicted = fa.evidence_plane_figure(plane, labels, names, "evidence axis 1", "evidence axis 2", ordered)
     return section("Learned vs predicted geometry", html.Div(className="two-col", children=[

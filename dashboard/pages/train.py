@@ -6,9 +6,9 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from core.config import CELL_TYPES
 from core.jobs import estimate_seconds
+from dashboard import ids
 from dashboard.components.jobs_view import job_cards, loss_figure, runs_signature, user_runs_table
-from dashboard.jobs_service import delete_user_run, job_registry, run_ids
-from dashboard.runtime import job_launcher
+from dashboard.jobs import delete_user_run, job_launcher, job_registry, run_ids
 from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
 
 dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8)
@@ -20,56 +20,56 @@ INTRO = ("Train a new network and precompute its analysis without a terminal: tr
 
 
 def _field(label: str, component, name: str) -> html.Div:
-    return html.Div(className="form-field", children=[html.Label(label, htmlFor=f"train-{name}"), component,
-                                                      html.Div(id=f"train-{name}-error", className="field-error")])
+    return html.Div(className="form-field", children=[html.Label(label, htmlFor=ids.train_field(name)), component,
+                                                      html.Div(id=ids.train_field_error(name), className="field-error")])
 
 
 def _form() -> html.Div:
     # no min/max/step on the inputs: the browser would turn an out-of-range value into None and
     # hide the reason; validate_form explains every bad value next to its field instead
-    num = lambda name: dcc.Input(id=f"train-{name}", type="number", value=DEFAULTS[name], inputMode="decimal")  # noqa: E731
+    num = lambda name: dcc.Input(id=ids.train_field(name), type="number", value=DEFAULTS[name], inputMode="decimal")  # noqa: E731
     return html.Div(className="card train-form", children=[
-        _field("Task", dcc.Dropdown(id="train-task", options=TASK_OPTIONS, value=DEFAULTS["task"], clearable=False), "task"),
+        _field("Task", dcc.Dropdown(id=ids.train_field("task"), options=TASK_OPTIONS, value=DEFAULTS["task"], clearable=False), "task"),
         _field("Classes (N)", num("classes"), "classes"),
-        _field("Cell", dcc.Dropdown(id="train-cell", options=[{"label": c.upper() if c != "ugrnn" else "UGRNN",
-                                                               "value": c} for c in CELL_TYPES],
+        _field("Cell", dcc.Dropdown(id=ids.train_field("cell"), options=[{"label": c.upper(), "value": c}
+                                                                      for c in CELL_TYPES],
                                     value=DEFAULTS["cell"], clearable=False), "cell"),
         _field("Units", num("units"), "units"),
         _field("Embedding size", num("embed"), "embed"),
         _field("Training steps", num("steps"), "steps"),
         _field("Learning rate", num("lr"), "lr"),
         _field("Seed", num("seed"), "seed"),
-        _field("Run name", dcc.Input(id="train-run_id", type="text", value="", placeholder="auto"), "run_id"),
+        _field("Run name", dcc.Input(id=ids.train_field("run_id"), type="text", value="", placeholder="auto"), "run_id"),
         html.Div(className="form-actions", children=[
-            html.Button("Start training", id="train-start", className="play-button", n_clicks=0),
-            html.Span(id="train-estimate", className="note"),
+            html.Button("Start training", id=ids.TRAIN_START, className="play-button", n_clicks=0),
+            html.Span(id=ids.TRAIN_ESTIMATE, className="note"),
         ]),
-        html.Div(id="train-form-message", className="notice", role="status"),
+        html.Div(id=ids.TRAIN_FORM_MESSAGE, className="notice", role="status"),
     ])
 
 
 def layout(**_query):
     return html.Div(className="analysis-page", children=[
         html.Div(className="page-head", children=[html.H2("Train a model"), html.P(INTRO, className="intro")]),
-        dcc.Store(id="train-job-to-run"),
-        dcc.Store(id="train-runs-signature"),
-        dcc.Interval(id="train-poll", interval=1000),
+        dcc.Store(id=ids.TRAIN_JOB_TO_RUN),
+        dcc.Store(id=ids.TRAIN_RUNS_SIGNATURE),
+        dcc.Interval(id=ids.TRAIN_POLL, interval=1000),
         html.Div(className="train-grid", children=[
             _form(),
-            html.Div(className="card", children=[html.H3("Jobs"), html.Div(id="train-jobs"),
-                                                  dcc.Graph(id="train-curve", figure=loss_figure(None),
+            html.Div(className="card", children=[html.H3("Jobs"), html.Div(id=ids.TRAIN_JOBS),
+                                                  dcc.Graph(id=ids.TRAIN_CURVE, figure=loss_figure(None),
                                                             config={"displayModeBar": False})]),
         ]),
-        html.Div(className="card", children=[html.H3("Your trained models"), html.Div(id="train-user-runs")]),
+        html.Div(className="card", children=[html.H3("Your trained models"), html.Div(id=ids.TRAIN_USER_RUNS)]),
     ])
 
 
-FORM_STATES = [State(f"train-{name}", "value") for name in FIELDS]
-ERROR_OUTPUTS = [Output(f"train-{name}-error", "children") for name in FIELDS]
+FORM_STATES = [State(ids.train_field(name), "value") for name in FIELDS]
+ERROR_OUTPUTS = [Output(ids.train_field_error(name), "children") for name in FIELDS]
 
 
-@callback(Output("train-estimate", "children"), Output("train-run_id", "placeholder"),
-          [Input(f"train-{name}", "value") for name in FIELDS])
+@callback(Output(ids.TRAIN_ESTIMATE, "children"), Output(ids.train_field("run_id"), "placeholder"),
+          [Input(ids.train_field(name), "value") for name in FIELDS])
 def preview(*values):
     form = dict(zip(FIELDS, values))
     config, _ = validate_form(form, *run_ids())
@@ -77,8 +77,8 @@ def preview(*values):
     return estimate, suggest_run_id(form)
 
 
-@callback(Output("train-job-to-run", "data"), Output("train-form-message", "children"), *ERROR_OUTPUTS,
-          Input("train-start", "n_clicks"), *FORM_STATES, prevent_initial_call=True)
+@callback(Output(ids.TRAIN_JOB_TO_RUN, "data"), Output(ids.TRAIN_FORM_MESSAGE, "children"), *ERROR_OUTPUTS,
+          Input(ids.TRAIN_START, "n_clicks"), *FORM_STATES, prevent_initial_call=True)
 def start(_clicks, *values):
     config, errors = validate_form(dict(zip(FIELDS, values)), *run_ids())
     messages = [errors.get(name, "") for name in FIELDS]
@@ -89,9 +89,9 @@ def start(_clicks, *values):
     return job.job_id, f"Queued {config.run_id}.", *messages
 
 
-@callback(Output("train-jobs", "children"), Output("train-curve", "figure"), Output("train-user-runs", "children"),
-          Output("train-runs-signature", "data"), Input("train-poll", "n_intervals"),
-          State("train-runs-signature", "data"))
+@callback(Output(ids.TRAIN_JOBS, "children"), Output(ids.TRAIN_CURVE, "figure"), Output(ids.TRAIN_USER_RUNS, "children"),
+          Output(ids.TRAIN_RUNS_SIGNATURE, "data"), Input(ids.TRAIN_POLL, "n_intervals"),
+          State(ids.TRAIN_RUNS_SIGNATURE, "data"))
 def refresh(_n, shown_signature):
     # polls the registry, so a reloaded page finds running jobs again; the runs table is only redrawn
     # when the runs change, so a Delete click never lands on a button that is being replaced
@@ -104,8 +104,8 @@ def refresh(_n, shown_signature):
     return job_cards(jobs, registry), loss_figure(shown), table, signature
 
 
-@callback(Output("train-form-message", "children", allow_duplicate=True),
-          Input({"type": "job-cancel", "index": ALL}, "n_clicks"), prevent_initial_call=True)
+@callback(Output(ids.TRAIN_FORM_MESSAGE, "children", allow_duplicate=True),
+          Input({"type": ids.JOB_CANCEL, "index": ALL}, "n_clicks"), prevent_initial_call=True)
 def cancel(clicks):
     if not dash.ctx.triggered_id or not any(clicks):
         return dash.no_update
@@ -113,8 +113,8 @@ def cancel(clicks):
     return "Cancelling…"
 
 
-@callback(Output("train-form-message", "children", allow_duplicate=True),
-          Input({"type": "run-delete", "index": ALL}, "n_clicks"), prevent_initial_call=True)
+@callback(Output(ids.TRAIN_FORM_MESSAGE, "children", allow_duplicate=True),
+          Input({"type": ids.RUN_DELETE, "index": ALL}, "n_clicks"), prevent_initial_call=True)
 def delete(clicks):
     if not dash.ctx.triggered_id or not any(clicks):
         return dash.no_update

@@ -8,7 +8,7 @@ import numpy as np
 from dash import Input, Output, callback, dcc, html
 
 from core.words import deflection_log_odds_correlation, favoured_class, readout_contrast
-from dashboard import figures_text as ft, ids
+from dashboard import figures_live as fl, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import (load_analyzed, page_frame, resolve_run_id, section,
                                              url_sync)
@@ -17,14 +17,12 @@ from dashboard.runtime import bundles
 dash.register_page(__name__, path="/words", name="Words", title="attractorscope · Words", order=3)
 
 PATH = "/words"
-SEARCH = "words-search"
 INTRO = ("Each dot is one vocabulary word. Starting from a fixed point on the attractor, the network reads that "
          "single word and its hidden state jumps: that jump is the word's deflection (Maheswaranathan et al. 2019). "
          "Projected on the readout, it says which class the word pushes the prediction toward; words are coloured by "
          "the class they are most frequent in, in the training data. If the network has learned the task, words that "
          "favour a class in the data deflect toward that class, so the colours separate and the second plot's "
          "points line up along a diagonal.")
-NEEDED = ("word_ids_w", "word_readout_proj_wxk", "word_slow_proj_wxm", "word_log_odds_wxk")
 MAX_HITS = 40
 MIN_LOG_ODDS = 0.3  # words below this log-odds for every class are drawn grey (neutral)
 
@@ -33,8 +31,8 @@ def layout(model=None, **_query):
     run_id = resolve_run_id(model)
     query = _default_query(run_id)
     search = html.Div(className="search-wrap", children=[
-        html.Label("Find words", htmlFor=SEARCH, className="field-label"),
-        dcc.Input(id=SEARCH, type="search", value=query, debounce=0.4, className="page-search",
+        html.Label("Find words", htmlFor=ids.WORDS_SEARCH, className="field-label"),
+        dcc.Input(id=ids.WORDS_SEARCH, type="search", value=query, debounce=0.4, className="page-search",
                   placeholder="e.g. great, awful, bor*  (commas or spaces; * for a prefix)")])
     return page_frame(PATH, "What single words do", INTRO, run_id, _body(run_id, query), controls=[search], requested=model)
 
@@ -42,8 +40,8 @@ def layout(model=None, **_query):
 url_sync(PATH)
 
 
-@callback(Output("words-body", "children"), Input(ids.MODEL_PICKER, "value"), Input(SEARCH, "value"),
-          prevent_initial_call=True)
+@callback(Output(ids.page_body(PATH), "children"), Input(ids.MODEL_PICKER, "value"),
+          Input(ids.WORDS_SEARCH, "value"), prevent_initial_call=True)
 def show_words(run_id, query):
     return _body(run_id, query)
 
@@ -62,29 +60,29 @@ def _default_query(run_id) -> str:
         bundle = bundles().get(run_id)
     except ModelUnavailable:
         return ""
-    a = bundle.analysis
-    if any(name not in a for name in NEEDED):
+    view = bundle.analysis.words
+    if view is None:
         return ""
-    best = np.argmax(a["word_log_odds_wxk"], axis=0)
-    return ", ".join(dict.fromkeys(bundle.vocab.itos[int(a["word_ids_w"][i])] for i in best))
+    best = np.argmax(view.log_odds_wxk, axis=0)
+    return ", ".join(dict.fromkeys(bundle.vocab.itos[int(view.ids_w[i])] for i in best))
 
 
 def _body(run_id, query):
-    bundle, problem = load_analyzed(run_id, NEEDED, "Word deflections")
+    bundle, problem = load_analyzed(run_id, ("words",), "Word deflections")
     if problem is not None:
         return problem
-    a = bundle.analysis
-    return word_sections(a, [bundle.vocab.itos[int(i)] for i in a["word_ids_w"]], bundle.class_names,
+    view = bundle.analysis.words
+    return word_sections(view, [bundle.vocab.itos[int(i)] for i in view.ids_w], bundle.class_names,
                          bool(bundle.info.get("ordered")), query)
 
 
-def word_sections(a, words: list[str], names: list[str], ordered: bool, query) -> list:
-    """The page body for an analysis (anything with [] and `in`) and the words it covers."""
-    class_w = favoured_class(a["word_log_odds_wxk"], MIN_LOG_ODDS)
-    deflection, log_odds = readout_contrast(a["word_readout_proj_wxk"], a["word_log_odds_wxk"])
+def word_sections(view, words: list[str], names: list[str], ordered: bool, query) -> list:
+    """The page body for an analysis' words view (``core.analysis_view.WordsView``) and the words it covers."""
+    class_w = favoured_class(view.log_odds_wxk, MIN_LOG_ODDS)
+    deflection, log_odds = readout_contrast(view.readout_proj_wxk, view.log_odds_wxk)
     r_c = [deflection_log_odds_correlation(deflection[:, c], log_odds[:, c]) for c in range(deflection.shape[1])]
     hits = matching_words(words, query)
-    slow = a["word_slow_proj_wxm"]
+    slow = view.slow_proj_wxm
     if len(names) == 2:
         x, x_title = deflection[:, 0], f"deflection along readout: {names[1]} − {names[0]}"
         y = slow[:, 0] if slow.shape[1] else np.zeros(len(words))
@@ -102,9 +100,9 @@ def word_sections(a, words: list[str], names: list[str], ordered: bool, query) -
     r_text = ", ".join(f"{n} {r:.2f}" for n, r in zip(names if len(r_c) > 1 else names[-1:], r_c))
     return [
         html.Div(className="two-col", children=[
-            section("Deflections of every word", dcc.Graph(figure=ft.word_scatter(
+            section("Deflections of every word", dcc.Graph(figure=fl.word_scatter(
                 words, x, y, class_w, names, x_title, y_title, hits, ordered)), note=f"{note} {status}"),
-            section("Deflection vs log-odds in the training data", dcc.Graph(figure=ft.log_odds_scatter(
+            section("Deflection vs log-odds in the training data", dcc.Graph(figure=fl.log_odds_scatter(
                 words, deflection, log_odds, class_w, names, r_c, hits, ordered)),
                 note=f"One point per word{'' if len(names) == 2 else ' and class'}: x, how much more often it "
                      f"occurs in that class than in the others (log-odds); y, how far it pushes the state toward "

@@ -17,7 +17,8 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from core import store
-from core.analysis import NOT_ANALYZED, AnalysisError, analysis_problem, load_analysis
+from core.analysis_file import NOT_ANALYZED, AnalysisError, analysis_problem
+from core.analysis_view import load_analysis
 from tests.conftest import TINY_RUN_ID
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,11 +2,16 @@ import io
 
 import numpy as np
 import pytest
+import torch
 
+from core import geometry
+from core.config import ModelConfig
 from core.geometry import (
-    StatePCA, covariance_spectrum, decompose, dims_for_variance, participation_ratio,
+    covariance_spectrum, decompose, dims_for_variance, participation_ratio,
     readout_angles_deg, readout_full, readout_in_pc_space, simplex_angle_deg,
 )
+from core.models import build_model
+from core.pca import StatePCA
 
 
 def _anisotropic(rng, b=400, n=12):
@@ -24,20 +29,20 @@ def test_pca_matches_numpy_svd():
     assert pca.n_components_ == 5
     np.testing.assert_allclose(pca.mean_n_, states.mean(axis=0), atol=1e-12)
     for i in range(5):
-        dot = float(pca.components_kxn_[i] @ vt[i])
+        dot = float(pca.components_cxn_[i] @ vt[i])
         assert abs(abs(dot) - 1.0) < 1e-8  # same direction up to sign
-    np.testing.assert_allclose(pca.explained_variance_ratio_k_, (sing**2 / np.sum(sing**2))[:5], rtol=1e-8)
-    assert pca.explained_variance_ratio_k_.sum() < 1.0  # fraction of the total, not renormalized
+    np.testing.assert_allclose(pca.explained_variance_ratio_c_, (sing**2 / np.sum(sing**2))[:5], rtol=1e-8)
+    assert pca.explained_variance_ratio_c_.sum() < 1.0  # fraction of the total, not renormalized
     proj = pca.transform(states)
     assert proj.dtype == np.float32 and proj.shape == (400, 3)
-    signs = np.sign(np.sum(pca.components_kxn_[:3] * vt[:3], axis=1))
+    signs = np.sign(np.sum(pca.components_cxn_[:3] * vt[:3], axis=1))
     np.testing.assert_allclose(proj, (centred @ vt[:3].T) * signs, atol=1e-4)
     # any leading shape, and more dims on request
     assert pca.transform(states.reshape(20, 20, 12), n_dims=5).shape == (20, 20, 5)
     with pytest.raises(ValueError):
         pca.transform(states, n_dims=6)
     np.testing.assert_allclose(pca.inverse_transform(pca.transform(states, 5).astype(np.float64)),
-                               pca.mean_n_ + (centred @ pca.components_kxn_.T) @ pca.components_kxn_, atol=1e-4)
+                               pca.mean_n_ + (centred @ pca.components_cxn_.T) @ pca.components_cxn_, atol=1e-4)
 
 
 def test_pca_keeps_enough_components_for_min_variance():
@@ -48,8 +53,8 @@ def test_pca_keeps_enough_components_for_min_variance():
     assert need > 3
     pca = StatePCA(n_components=3, min_variance=0.95).fit(states)
     assert pca.n_components_ == need
-    assert pca.components_kxn_.shape == (need, 12)
-    assert dims_for_variance(pca.explained_variance_ratio_k_, 0.95) == need
+    assert pca.components_cxn_.shape == (need, 12)
+    assert dims_for_variance(pca.explained_variance_ratio_c_, 0.95) == need
     assert StatePCA(n_components=3, min_variance=None).fit(states).n_components_ == 3
     assert StatePCA(n_components=need + 2).fit(states).n_components_ == need + 2
     with pytest.raises(ValueError):
@@ -70,13 +75,16 @@ def test_pca_arrays_round_trip_through_npz():
     assert pca.n_components_ > 4  # 4 components explain < 95% here, so more are kept
     arrays = pca.to_arrays(prefix="pca_")
     assert all(isinstance(v, np.ndarray) and v.dtype != object for v in arrays.values())
+    # the keys analysis.npz files hold: a format, whatever the attributes are called
+    assert sorted(arrays) == ["pca_components_kxn", "pca_explained_variance_k", "pca_explained_variance_ratio_k",
+                              "pca_mean_n"]
     buf = io.BytesIO()
     np.savez(buf, other=np.arange(3), **arrays)
     buf.seek(0)
     with np.load(buf, allow_pickle=False) as npz:
         loaded = StatePCA.from_arrays(npz, prefix="pca_")
     assert loaded.n_components_ == pca.n_components_
-    for key in ("mean_n_", "components_kxn_", "explained_variance_ratio_k_", "explained_variance_k_"):
+    for key in ("mean_n_", "components_cxn_", "explained_variance_ratio_c_", "explained_variance_c_"):
         np.testing.assert_array_equal(getattr(loaded, key), getattr(pca, key))
     np.testing.assert_array_equal(loaded.transform(states), pca.transform(states))
     with pytest.raises(ValueError):
@@ -152,7 +160,7 @@ def test_readout_in_pc_space_pads_and_projects():
     assert full.shape == (3, n) and np.all(full[:, units:] == 0)
     res = readout_in_pc_space(readout, pca, n_dims=3)
     unit = full / np.linalg.norm(full, axis=1, keepdims=True)
-    np.testing.assert_allclose(res.directions_kxd, unit @ pca.components_kxn_[:3].T, atol=1e-12)
+    np.testing.assert_allclose(res.directions_kxd, unit @ pca.components_cxn_[:3].T, atol=1e-12)
     np.testing.assert_allclose(res.in_subspace_k, np.linalg.norm(res.directions_kxd, axis=1))
     assert np.all(res.in_subspace_k <= 1 + 1e-12)
     np.testing.assert_allclose(res.centre_d, 0.0, atol=1e-12)
@@ -230,12 +238,6 @@ def test_decompose_mixed_is_exact_partition():
 
 
 def test_decompose_chunked_matches_single_chunk_and_accepts_torch(monkeypatch):
-    import torch
-
-    from core import geometry
-    from core.config import ModelConfig
-    from core.models import build_model
-
     model = build_model(ModelConfig(cell="lstm", units=8, embed_dim=4, vocab_size=20, num_classes=3))
     rng = np.random.default_rng(10)
     ids, lengths = _sequences(rng, b=30, vocab=20)

@@ -87,12 +87,10 @@ def test_reap_frees_the_slot_of_a_killed_job(tmp_path):
 
 
 def test_a_crashing_job_reports_one_sentence(tmp_path, monkeypatch):
-    import core.presets
-
     def explode(*args, **kwargs):
         raise RuntimeError("boom\nwith a long traceback")
 
-    monkeypatch.setattr(core.presets, "train_run", explode)
+    monkeypatch.setattr("core.jobs.train_run", explode)
     registry = JobRegistry(tmp_path)
     job = registry.create(tiny_config())
     status = run_job(job.job_id, registry)

@@ -20,12 +20,13 @@ from typing import Callable
 
 import pytest
 
-from core import store
-from core.analysis import NOT_ANALYZED, load_analysis
+from core import atomic, store
+from core.analysis_file import NOT_ANALYZED
+from core.analysis_view import load_analysis
 from tests.conftest import TINY_RUN_ID
 
 REPO = Path(__file__).resolve().parents[2]
-LEFTOVER_PREFIXES = (store.TEMP_PREFIX, store.TRASH_PREFIX, store.REPLACED_PREFIX)
+LEFTOVER_PREFIXES = (atomic.TEMP_PREFIX, atomic.TRASH_PREFIX, atomic.REPLACED_PREFIX)
 RUN_ID = "killme"
 # the smallest run that still trains, saves and analyzes (~7 s here, most of it imports and data)
 TRAIN_ARGS = ["train", "--task", "categorical", "--classes", "2", "--units", "8", "--embed", "4",
@@ -143,7 +144,7 @@ def test_killed_training_never_leaves_half_a_bundle(tmp_path):
         if when == "analysis-save":
             lifetime_s = max(lifetime_s, lived)
         leftovers = _leftovers(root)
-        landed["mid-save"] += any(name.startswith(store.TEMP_PREFIX) for name in leftovers)
+        landed["mid-save"] += any(name.startswith(atomic.TEMP_PREFIX) for name in leftovers)
         landed["mid-analysis-save"] += any(".analysis.npz." in name for name in leftovers)
         assert_every_bundle_whole(root)
         assert_cleanup_removes_leftovers(root)

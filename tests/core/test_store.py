@@ -13,8 +13,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from core import store
+from core import atomic, store
 from core.config import RunConfig
+from core.evidence import token_evidence
 from core.text import UNK_ID
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -249,10 +250,10 @@ def _dead_pid() -> int:
 
 
 def test_cleanup_temp_removes_only_dead_writers(tmp_path):
-    dead = tmp_path / f"{store.TEMP_PREFIX}run-a-{_dead_pid()}-0123abcd"
-    alive = tmp_path / f"{store.TEMP_PREFIX}run-b-{os.getpid()}-0123abcd"
-    parent = tmp_path / f"{store.TEMP_PREFIX}run-c-{os.getppid()}-0123abcd"
-    trash = tmp_path / f"{store.TRASH_PREFIX}run-d-0123abcd"
+    dead = tmp_path / f"{atomic.TEMP_PREFIX}run-a-{_dead_pid()}-0123abcd"
+    alive = tmp_path / f"{atomic.TEMP_PREFIX}run-b-{os.getpid()}-0123abcd"
+    parent = tmp_path / f"{atomic.TEMP_PREFIX}run-c-{os.getppid()}-0123abcd"
+    trash = tmp_path / f"{atomic.TRASH_PREFIX}run-d-0123abcd"
     bundle = tmp_path / "run-e"
     for folder in (dead, alive, parent, trash, bundle):
         folder.mkdir()
@@ -265,7 +266,7 @@ def test_cleanup_temp_removes_only_dead_writers(tmp_path):
 
 
 def test_cleanup_temp_respects_min_age(tmp_path):
-    dead = tmp_path / f"{store.TEMP_PREFIX}run-a-{_dead_pid()}-0123abcd"
+    dead = tmp_path / f"{atomic.TEMP_PREFIX}run-a-{_dead_pid()}-0123abcd"
     dead.mkdir()
     assert store.cleanup_temp(tmp_path, min_age_s=3600) == []
     old = dead.stat().st_mtime - 7200
@@ -328,12 +329,23 @@ def test_trajectory(tiny_bundle):
     np.testing.assert_allclose(traj.probs_txk[-1], tiny_bundle.predict(["Red, zebra GREEN!"])[0], atol=1e-6)
 
 
+def test_trajectory_carries_its_evidence(tiny_bundle):
+    """One call gives what the Explore payload needs: the evidence is core.evidence's, from the initial state."""
+    traj = tiny_bundle.trajectory("red red green the")
+    np.testing.assert_array_equal(traj.initial_probs_k, tiny_bundle.initial_probs())
+    evidence, toward, predicted = token_evidence(traj.probs_txk, traj.initial_probs_k)
+    np.testing.assert_array_equal(traj.evidence_t, evidence)
+    np.testing.assert_array_equal(traj.toward_t, toward)
+    assert traj.predicted == predicted == int(traj.probs_txk[-1].argmax()) and traj.evidence_t.shape == (4,)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x00"])
 def test_trajectory_of_empty_text(tiny_bundle, text):
     traj = tiny_bundle.trajectory(text)
     assert traj.tokens == [] and traj.ids.shape == (0,) and traj.known.shape == (0,)
     assert traj.states_txn.shape == (0, 12) and traj.probs_txk.shape == (0, 2)
     assert not traj.truncated
+    assert traj.evidence_t.shape == (0,) and traj.predicted == int(traj.initial_probs_k.argmax())
 
 
 def test_max_tokens_cap_truncates(tiny_bundle):
@@ -350,7 +362,7 @@ def test_max_tokens_cap_truncates(tiny_bundle):
 
 
 def test_a_writer_killed_between_the_two_renames_gets_the_old_version_back(tiny_bundle, monkeypatch):
-    """atomic_replace_dir moves the old bundle aside, then the new one in; a SIGKILL between the two
+    """atomic.replace_dir moves the old bundle aside, then the new one in; a SIGKILL between the two
     must not lose the run: the next cleanup restores the old version."""
     import subprocess
     import sys
@@ -358,16 +370,16 @@ def test_a_writer_killed_between_the_two_renames_gets_the_old_version_back(tiny_
     root, real_rename = tiny_bundle.path.parent, os.rename
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)
-    monkeypatch.setattr(store.os, "getpid", lambda: dead_pid)
-    staging = store.new_temp_dir(root, "tiny-gru")
+    monkeypatch.setattr(atomic.os, "getpid", lambda: dead_pid)
+    staging = atomic.new_temp_dir(root, "tiny-gru")
 
     def die_after_first_rename(src, dst):
         real_rename(src, dst)
         raise KeyboardInterrupt  # stands for the kill: the second rename never happens
 
-    monkeypatch.setattr(store.os, "rename", die_after_first_rename)
+    monkeypatch.setattr(atomic.os, "rename", die_after_first_rename)
     with pytest.raises(KeyboardInterrupt):
-        store.atomic_replace_dir(staging, tiny_bundle.path)
+        atomic.replace_dir(staging, tiny_bundle.path)
     monkeypatch.undo()
     assert not tiny_bundle.path.exists()
     store.cleanup_temp(root)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from core.tasks import load_task
-from core.training import TrainingCancelled, encode_split, evaluate, train
+from core.tasks import encode_split, load_task
+from core.training import TrainingCancelled, evaluate, train
 
 TASK = TaskConfig(name="categorical", num_classes=2, min_len=5, max_len=20,
                   n_train=1000, n_val=200, n_test=300, seed=0)

@@ -2,13 +2,12 @@
 model, explain broken and unknown models, and say "not computed" when the analysis lacks what they need."""
 from __future__ import annotations
 
-import dataclasses
-
 import plotly.graph_objects as go
 import pytest
 from dash import Patch, dcc
 
-from core.analysis import Analysis
+from core.analysis_view import Analysis
+from dashboard import ids
 from tests.conftest import BROKEN_RUN_ID, TINY_RUN_ID
 from tests.dashboard.test_models_page import _text
 
@@ -35,7 +34,7 @@ def strip(app_ctx, monkeypatch):
     def apply(*names):
         bundle = BundleCache.get(cache, TINY_RUN_ID)
         arrays = {k: v for k, v in bundle.analysis.arrays.items() if k not in names}
-        stripped = dataclasses.replace(bundle, _analysis=Analysis(arrays))
+        stripped = bundle.with_analysis(Analysis.from_arrays(arrays))
         monkeypatch.setattr(cache, "get", lambda run_id: stripped if run_id == TINY_RUN_ID
                             else BundleCache.get(cache, run_id))
 
@@ -148,7 +147,7 @@ def test_compare_table_and_text_patches(app_ctx):
     assert "cannot be loaded" in text and f"A: {TINY_RUN_ID}" in text and "participation ratio" in text
     assert len(_graphs(body)) == 1
     figures, predictions = compare.show_text("red red", TINY_RUN_ID, TINY_RUN_ID,
-                                             [{"type": compare.GRAPH, "side": "a"}, {"type": compare.GRAPH, "side": "b"}])
+                                             [{"type": ids.COMPARE_GRAPH, "side": "a"}, {"type": ids.COMPARE_GRAPH, "side": "b"}])
     assert all(isinstance(f, Patch) for f in figures) and all(p.startswith("Prediction:") for p in predictions)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import figures_analysis as fa, figures_text as ft
+from dashboard import figures_analysis as fa, figures_live as fl
 
 NAMES2, NAMES3 = ["negative", "positive"], ["red", "green", "blue"]
 WORDS = ["good", "bad", "the", "great", "awful"]
@@ -15,7 +15,7 @@ RNG = np.random.default_rng(0)
 
 
 def _validated(builder):
-    """figures_text builders return plain dicts: wrap them in go.Figure, which validates every property."""
+    """figures_live builders return plain dicts: wrap them in go.Figure, which validates every property."""
     return lambda *args, **kwargs: go.Figure(builder(*args, **kwargs))
 
 
@@ -64,7 +64,7 @@ def test_geometry_figures_one_trace_per_class():
 
 def test_word_scatter_colours_by_class_and_labels_only_the_search():
     x, y, cls = np.array([1.0, -1.0, 0.0, 2.0, -2.0]), np.zeros(5), np.array([1, 0, -1, 1, 0])
-    fig = _validated(ft.word_scatter)(WORDS, x, y, cls, NAMES2, "deflection", "slow mode", highlight={"great", "the"})
+    fig = _validated(fl.word_scatter)(WORDS, x, y, cls, NAMES2, "deflection", "slow mode", highlight={"great", "the"})
     names = [t.name for t in fig.data]
     assert names == ["neutral", "favours negative", "favours positive", "search"]
     assert all(isinstance(t, go.Scattergl) for t in fig.data[:3])
@@ -73,24 +73,24 @@ def test_word_scatter_colours_by_class_and_labels_only_the_search():
     assert sorted(search.text) == ["great", "the"] and search.marker.size == 14
     assert sorted(a.text for a in fig.layout.annotations) == ["great", "the"]
     assert fig.layout.xaxis.title.text == "deflection" and fig.layout.yaxis.title.text == "slow mode"
-    assert len(_validated(ft.word_scatter)(WORDS, x, y, cls, NAMES2, "a", "b").data[-1].x) == 0  # no search, no labels
+    assert len(_validated(fl.word_scatter)(WORDS, x, y, cls, NAMES2, "a", "b").data[-1].x) == 0  # no search, no labels
 
 
 def test_word_scatter_survives_nan():
     x = np.array([np.nan, 1.0, 0.0, 2.0, -2.0])
-    fig = _validated(ft.word_scatter)(WORDS, x, x, np.zeros(5, int), NAMES2, "a", "b", {"good", "bad"})
+    fig = _validated(fl.word_scatter)(WORDS, x, x, np.zeros(5, int), NAMES2, "a", "b", {"good", "bad"})
     assert [a.text for a in fig.layout.annotations] == ["bad"]  # no label floating at NaN
     _json(fig)
 
 
 def test_log_odds_scatter_binary_and_multiclass():
     d2, o2 = RNG.normal(size=(5, 1)), RNG.normal(size=(5, 1))
-    fig = _validated(ft.log_odds_scatter)(WORDS, d2, o2, np.array([1, 0, -1, 1, 0]), NAMES2, [0.87], {"bad"})
+    fig = _validated(fl.log_odds_scatter)(WORDS, d2, o2, np.array([1, 0, -1, 1, 0]), NAMES2, [0.87], {"bad"})
     assert "0.87" in fig.layout.title.text
     assert list(_trace(fig, "search").x) == [o2[1, 0]] and list(_trace(fig, "search").y) == [d2[1, 0]]
     assert fig.layout.xaxis.title.text.startswith("log-odds positive vs negative")
     d3, o3 = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
-    fig3 = _validated(ft.log_odds_scatter)(WORDS, d3, o3, np.zeros(5, int), NAMES3, [0.5, np.nan, -0.2], {"good"})
+    fig3 = _validated(fl.log_odds_scatter)(WORDS, d3, o3, np.zeros(5, int), NAMES3, [0.5, np.nan, -0.2], {"good"})
     assert [t.name for t in fig3.data[:3]] == ["red (r = 0.50)", "green (r = nan)", "blue (r = -0.20)"]
     best = int(np.argmax(o3[0]))
     assert _trace(fig3, "search").y[0] == d3[0, best]  # a searched word sits at its own class's point
@@ -102,7 +102,7 @@ def test_decomposition_figures():
     assert list(bars.data[0].text) == ["10.0%", "30.0%", "60.0%"]
     mu, chi = RNG.normal(size=(12, 3)), RNG.normal(size=(4, 3))
     fig = fa.decomposition_path_figure(mu, chi, ["a", "b", "c", "d"], np.zeros(3), np.array([0, 1, -1, 0]), NAMES2,
-                                       explained_k=np.array([0.5, 0.2, 0.1]))
+                                       explained_c=np.array([0.5, 0.2, 0.1]))
     names = [t.name for t in fig.data]
     assert names[0] == "mean trajectory μ_t"
     assert "words favouring negative" in names and "words favouring positive" in names and "neutral words" in names
@@ -116,7 +116,7 @@ def test_decomposition_figures():
 def test_linearization_figure_traces_and_nan_gaps():
     full, lin = RNG.normal(size=(6, 3)), RNG.normal(size=(6, 3))
     lin[4:] = np.nan  # a diverged rollout
-    fig = _validated(ft.linearization_figure)(full, lin, list("abcdef"), np.zeros(3), RNG.normal(size=(3, 3)),
+    fig = _validated(fl.linearization_figure)(full, lin, list("abcdef"), np.zeros(3), RNG.normal(size=(3, 3)),
                                   np.array([0.5, 0.3, 0.1]))
     names = [t.name for t in fig.data]
     assert names.count("full RNN") == 2 and names.count("linearized around h*") == 2
@@ -127,14 +127,14 @@ def test_linearization_figure_traces_and_nan_gaps():
 
 
 def test_one_step_error_figure_marks_the_reference_and_colours_misses():
-    fig = _validated(ft.one_step_error_figure)(np.array([0.05, 0.2, 0.01]), ["a", "b", "c"], 0.1, heldout_median=0.08)
+    fig = _validated(fl.one_step_error_figure)(np.array([0.05, 0.2, 0.01]), ["a", "b", "c"], 0.1, heldout_median=0.08)
     bar = fig.data[0]
     assert list(bar.y) == pytest.approx([5.0, 20.0, 1.0])
     assert bar.marker.color[0] != bar.marker.color[1] and bar.marker.color[0] == bar.marker.color[2]
     lines = [s.y0 for s in fig.layout.shapes]
     assert pytest.approx(10.0) in lines and pytest.approx(8.0) in lines
     assert list(fig.layout.xaxis.ticktext) == ["a", "b", "c"]
-    no_median = _validated(ft.one_step_error_figure)(np.array([np.nan]), ["x"], 0.1, heldout_median=float("nan"))
+    no_median = _validated(fl.one_step_error_figure)(np.array([np.nan]), ["x"], 0.1, heldout_median=float("nan"))
     assert len(no_median.layout.shapes) == 1
     _json(no_median)
 

@@ -182,7 +182,7 @@ def test_estimate_grows_with_steps_and_units():
 
 def test_start_callback_puts_each_message_next_to_its_field(app_ctx):
     """The page's glue: the error outputs follow FIELDS, and a bad form creates no job."""
-    from dashboard.jobs_service import job_registry
+    from dashboard.jobs import job_registry
     from dashboard.pages import train
 
     before = len(job_registry().list())

@@ -143,7 +143,7 @@ def _label_texts(page) -> list[str]:
 
 
 def check_words(page, b, run_id):
-    words = [b.vocab.itos[int(i)] for i in b.analysis["word_ids_w"]]
+    words = [b.vocab.itos[int(i)] for i in b.analysis.words.ids_w]
     default = [w.strip() for w in page.input_value("#words-search").split(",") if w.strip()]
     assert default and sorted(_label_texts(page)) == sorted(set(default))
     target = next(w for w in words if w not in default and w.isalpha())

@@ -1,4 +1,4 @@
-"""Figures redrawn on every keystroke or search (Words, Linearization).
+"""Figures redrawn live, on every keystroke or search (Words, Linearization).
 
 They are plain figure dicts (numpy arrays for every long list, which Dash's JSON encoder copies
 in one go): building them as go.Figure objects costs ~40 ms a figure in plotly's per-property
@@ -8,7 +8,8 @@ misspelt property still fails there.
 from __future__ import annotations
 
 import numpy as np
-from dashboard.figures import FONT, _axis_titles, class_colors
+
+from dashboard.figures import FONT, axis_titles, class_colors
 
 __all__ = ["word_scatter", "log_odds_scatter", "linearization_figure", "one_step_error_figure", "NEUTRAL"]
 
@@ -119,11 +120,11 @@ def log_odds_scatter(words, deflection_wxc, log_odds_wxc, class_w, class_names, 
     return _figure(data, layout)
 
 
-def linearization_figure(full_tx3, lin_tx3, tokens, anchor_3, fp_xyz_px3, explained_k) -> dict:
+def linearization_figure(full_tx3, lin_tx3, tokens, anchor_3, fp_xyz_px3, explained_c) -> dict:
     """Left: the true trajectory and the linear system's in PC1–PC2, around the expansion point h*.
     Right: both along PC1, token by token."""
     full, lin = np.asarray(full_tx3, float), np.asarray(lin_tx3, float)
-    axis_titles = _axis_titles(np.asarray(explained_k))
+    titles = axis_titles(np.asarray(explained_c))
     steps = np.arange(1, len(full) + 1)
     hover = _strings(f"#{i + 1} {tok}" for i, tok in enumerate(tokens))
     left, right = dict(xaxis="x", yaxis="y"), dict(xaxis="x2", yaxis="y2")
@@ -145,10 +146,10 @@ def linearization_figure(full_tx3, lin_tx3, tokens, anchor_3, fp_xyz_px3, explai
                          marker=dict(size=12, symbol="circle-open", color="#111", line=dict(width=2)),
                          hoverinfo="name", **left))
     layout = _layout(440, legend=dict(orientation="h", y=1.12, itemsizing="constant"),
-                     xaxis=dict(title=dict(text=axis_titles[0]), domain=[0, 0.5], anchor="y"),
-                     yaxis=dict(title=dict(text=axis_titles[1]), anchor="x"),
+                     xaxis=dict(title=dict(text=titles[0]), domain=[0, 0.5], anchor="y"),
+                     yaxis=dict(title=dict(text=titles[1]), anchor="x"),
                      xaxis2=dict(GRID, title=dict(text="token"), domain=[0.6, 1], anchor="y2"),
-                     yaxis2=dict(GRID, title=dict(text=axis_titles[0]), anchor="x2"))
+                     yaxis2=dict(GRID, title=dict(text=titles[0]), anchor="x2"))
     return _figure(data, layout)
 
 

@@ -1,0 +1,140 @@
+"""A loaded analysis.npz as typed, read-only views: what pages and notebooks read instead of array keys.
+
+``load_analysis(path, weights_sha256)`` reads the file through ``core.analysis_file`` (the safe
+reader) and returns an ``Analysis``: the stored PCA (``core.pca.StatePCA``), the fixed points
+(``core.fixed_points.FixedPoints``) and one frozen view per part of the precompute
+(``core.analysis`` writes them): ``attractor``, ``geometry``, ``linearization``, ``words``,
+``decomposition``. A view is None when the file lacks an array it needs, and pages then say "not
+computed". Field names follow the shape convention (``k`` classes, ``c`` PCA components, ``b``
+states, ``p`` fixed points, ``w`` words); the file keys they are read from never change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from core import records
+from core.analysis_file import AnalysisError, read_arrays
+from core.fixed_points.result import FixedPoints
+from core.pca import StatePCA
+from core.records import stored
+
+__all__ = ["Analysis", "AttractorView", "GeometryView", "LinearizationView", "WordsView", "DecompositionView",
+           "load_analysis"]
+
+
+@dataclass(frozen=True, eq=False)
+class AttractorView:
+    """What an attractor figure draws, in the stored PCA's first three components: visited states
+    (held-out final states first), the fixed points and the class readout directions."""
+    cloud_xyz_bx3: np.ndarray = stored("cloud_xyz_cx3")        # float32
+    cloud_pred_b: np.ndarray = stored("cloud_pred_c")          # int8, the class the readout predicts there
+    cloud_label_b: np.ndarray = stored("cloud_label_c")        # int8, a final state's label; -1 elsewhere
+    cloud_is_final_b: np.ndarray = stored("cloud_is_final_c")
+    fp_xyz_px3: np.ndarray = stored()                          # every fixed point, in FixedPoints order
+    centre_xyz_3: np.ndarray = stored()                        # mean of the final states
+    readout_pc_kx3: np.ndarray = stored()                      # readout rows on PC1-3
+
+
+@dataclass(frozen=True, eq=False)
+class GeometryView:
+    """Dimension and readout geometry of the visited and final states (Aitken et al. 2020)."""
+    dims90: int = stored(scalar=int)                   # PCs for 90% of the visited states' variance
+    dims95: int = stored(scalar=int)
+    participation_ratio: float = stored(scalar=float)
+    final_explained_ratio_c: np.ndarray = stored("final_explained_ratio_k")
+    final_dims90: int = stored(scalar=int)
+    final_dims95: int = stored(scalar=int)
+    final_participation_ratio: float = stored(scalar=float)
+    final_xyz_bx3: np.ndarray = stored()               # held-out final states on PC1-3
+    final_label_b: np.ndarray = stored()               # int8 (multi-label: first positive label or -1)
+    final_pred_b: np.ndarray = stored()
+    final_logits_bxk: np.ndarray = stored()
+    centre_xyz_3: np.ndarray = stored()
+    readout_pc_kx3: np.ndarray = stored()
+    readout_angles_kxk: np.ndarray = stored()          # degrees, between mean-centred readout rows
+    simplex_angle: float = stored(scalar=float)        # the regular simplex's angle for k classes
+    relaxed_explained_ratio_c: np.ndarray | None = stored("relaxed_explained_ratio_k", default=None)
+    relaxed_dims95: int | None = stored(scalar=int, default=None)
+    final_counts_bxk: np.ndarray | None = stored(default=None)   # synthetic tasks: evidence words per text
+    evidence_words_k: np.ndarray | None = stored(default=None)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearizationView:
+    """One-step relative error of the linearization at the nearest fixed point, on held-out texts
+    (``core.dynamics.one_step_linearization_error``)."""
+    err_sample: np.ndarray = stored()                  # float32, up to 5000 tokens
+    err_median: float = stored(scalar=float)
+    err_mean: float = stored(scalar=float)
+    state_err_median: float | None = stored(scalar=float, default=None)  # relative to |F(h)| instead
+
+
+@dataclass(frozen=True, eq=False)
+class WordsView:
+    """Each frequent word's kick at the anchor fixed point (``core.words``) and its log-odds in the data."""
+    ids_w: np.ndarray = stored()                       # vocabulary ids
+    anchor: int = stored(scalar=int)                   # the fixed point the kicks start from
+    readout_proj_wxk: np.ndarray = stored()            # along each unit readout direction
+    slow_proj_wxm: np.ndarray = stored()               # on the slowest left eigenvectors (real parts)
+    dh_xyz_wx3: np.ndarray = stored()                  # the kick itself on PC1-3
+    log_odds_wxk: np.ndarray = stored()                # one-vs-rest, in the training data
+
+
+@dataclass(frozen=True, eq=False)
+class DecompositionView:
+    """h = mu_t + chi(w) + residual (Aitken et al. 2021, ``core.geometry.decompose``), on PC1-3."""
+    fractions_3: np.ndarray = stored()                 # temporal, input-driven, residual shares of variance
+    mu_xyz_tx3: np.ndarray = stored()                  # the mean state after t tokens
+    chi_xyz_wx3: np.ndarray = stored()                 # word offsets chi(w) (directions: no PCA mean)
+    word_ids_w: np.ndarray = stored()                  # the most frequent words, most frequent first
+    word_count_w: np.ndarray = stored()
+
+
+def _view(cls, arrays: Mapping[str, np.ndarray], prefix: str = ""):
+    """The view, or None when the file lacks one of its required arrays."""
+    try:
+        return records.from_arrays(cls, arrays, prefix)
+    except KeyError:
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """A read-only analysis: typed views (None where not computed), and ``arrays`` by file key."""
+    arrays: Mapping[str, np.ndarray]
+    pca: StatePCA
+    fixed_points: FixedPoints | None
+    attractor: AttractorView | None
+    geometry: GeometryView | None
+    linearization: LinearizationView | None
+    words: WordsView | None
+    decomposition: DecompositionView | None
+    wall_time_s: float    # how long the precompute took; with the weights' hash, it tells analyses apart
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "Analysis":
+        """Raises KeyError / ValueError / TypeError when the PCA or a present part is malformed."""
+        return cls(arrays=MappingProxyType(dict(arrays)), pca=StatePCA.from_arrays(arrays),
+                   fixed_points=FixedPoints.from_arrays(arrays) if "fp_xstar_pxn" in arrays else None,
+                   attractor=_view(AttractorView, arrays), geometry=_view(GeometryView, arrays),
+                   linearization=_view(LinearizationView, arrays, "lin_"), words=_view(WordsView, arrays, "word_"),
+                   decomposition=_view(DecompositionView, arrays, "decomp_"),
+                   wall_time_s=float(arrays["wall_time_s"]) if "wall_time_s" in arrays else float("nan"))
+
+    def project(self, states) -> np.ndarray:
+        """States (..., n) on the stored PCA's first three components, float32 (..., 3)."""
+        return self.pca.transform(np.asarray(states), n_dims=3).astype(np.float32)
+
+
+def load_analysis(path: Path, weights_sha256: str | None = None) -> Analysis:
+    """Read and check analysis.npz (``core.analysis_file``); AnalysisError with one sentence if unusable."""
+    arrays = read_arrays(path, weights_sha256)
+    try:
+        return Analysis.from_arrays(arrays)
+    except (KeyError, ValueError, TypeError, IndexError) as err:
+        raise AnalysisError(f"analysis.npz is incomplete or malformed ({str(err)[:80]}).") from None

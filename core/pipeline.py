@@ -1,0 +1,49 @@
+"""From a run config to a saved bundle: load the task, train, save atomically (any run, bundled or not).
+
+``train_run`` is what the CLI (``python -m core train``), the background jobs (``core.jobs``) and
+``bundle-all`` call; analysis is a separate step (``core.analysis.analyze_bundle``). Provenance
+(data, seeds, code and torch versions) goes into the bundle's config.json.
+"""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from core import store
+from core.config import RunConfig, repo_root
+from core.tasks import TaskData, load_task
+from core.training import train
+
+__all__ = ["train_run", "code_version", "resolve_vocab_size"]
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root(),
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def resolve_vocab_size(config: RunConfig, data: TaskData) -> RunConfig:
+    """The vocabulary is only known once the training split is built."""
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, vocab_size=len(data.vocab)))
+
+
+def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = None,
+              should_stop: Callable[[], bool] | None = None, store_path: Path | None = None,
+              bundled: bool = False) -> Path:
+    """Load the task, train, save the bundle atomically; returns the bundle folder."""
+    data = load_task(config.task)
+    config = resolve_vocab_size(config, data)
+    result = train(config, data, on_progress=on_progress, should_stop=should_stop)
+    info = {"class_names": list(data.class_names), "examples": list(data.examples), "ordered": data.ordered,
+            "multilabel": data.multilabel, "source": data.source, "bundled": bundled}
+    provenance = {"data": data.source, "seed": config.train.seed, "task_seed": config.task.seed,
+                  "code_version": code_version(), "torch": torch.__version__}
+    return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=store_path)
