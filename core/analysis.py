@@ -20,7 +20,7 @@ from core.analysis_file import ANALYSIS_VERSION, save_analysis
 from core.dynamics import one_step_linearization_error
 from core.fixed_points import find_fixed_points
 from core.pca import StatePCA
-from core.tasks import encode_split, load_task
+from core.tasks import Split, encode_split, load_task
 from core.tasks.synthetic import evidence_counts, evidence_words
 
 __all__ = ["analyze_bundle", "relax", "CLOUD_SIZE"]
@@ -28,6 +28,7 @@ __all__ = ["analyze_bundle", "relax", "CLOUD_SIZE"]
 CLOUD_SIZE = 20_000
 N_TRAJ_SAMPLE = 40
 MAX_STEPS = 200
+LONG_MAX_STEPS, LONG_MAX_SEQUENCES = 600, 1000  # long documents (most texts past MAX_STEPS): fewer, longer
 N_WORDS = 1000
 RELAX_STEPS = 20  # zero-input steps after the last token for the "relaxed final states" geometry
 
@@ -51,11 +52,7 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     report({"stage": "trajectories", "step": 5, "total": 100})
     data = load_task(bundle.config.task)
     split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
-    enc = encode_split(split, bundle.vocab)
-    keep = rng.permutation(len(enc.lengths_b))[:max_sequences]
-    lengths = np.minimum(enc.lengths_b[keep], MAX_STEPS)
-    ids = enc.ids_bxt[keep, :MAX_STEPS]
-    labels = enc.labels[keep]
+    ids, lengths, labels, keep = _sample_sequences(split, bundle.vocab, rng, max_sequences)
     states_bxtxn = _states(model, ids, lengths)
     valid_bxt = np.arange(ids.shape[1])[None, :] < lengths[:, None]
     visited_vxn = states_bxtxn[valid_bxt]
@@ -97,6 +94,21 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
             "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"])}
 
 
+def _sample_sequences(split: Split, vocab, rng, max_sequences: int):
+    """Encode a seeded sample of the split, each text cut to the analysis window; returns ids_bxt,
+    lengths_b, labels and the kept row indices. Long documents get a longer window and fewer texts."""
+    all_lengths = np.array([len(t) for t in split.tokens], dtype=np.int64)
+    keep = rng.permutation(len(split))[:max_sequences]
+    max_steps = MAX_STEPS
+    if len(all_lengths) and np.median(all_lengths) > MAX_STEPS / 2:
+        max_steps, keep = LONG_MAX_STEPS, keep[:LONG_MAX_SEQUENCES]
+    enc = encode_split(Split([split.tokens[i][:max_steps] for i in keep], split.labels[keep]), vocab)
+    width = min(int(all_lengths.max(initial=1)), max_steps)
+    ids = np.zeros((len(keep), width), np.int64)
+    ids[:, : enc.ids_bxt.shape[1]] = enc.ids_bxt[:, :width]
+    return ids, np.minimum(enc.lengths_b, max_steps), enc.labels, keep
+
+
 def _predictions(model, states_bxn: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         logits = model.readout(torch.from_numpy(states_bxn))
@@ -127,7 +139,7 @@ def _cloud_arrays(pca, model, visited_vxn, finals_bxn, labels, rng, cloud_size) 
 
 def _trajectory_sample(pca, states_bxtxn, lengths, labels, ids) -> dict:
     n = min(N_TRAJ_SAMPLE, len(lengths))
-    steps = min(int(lengths[:n].max(initial=1)), MAX_STEPS)
+    steps = min(int(lengths[:n].max(initial=1)), states_bxtxn.shape[1])
     xyz = np.full((n, steps, 3), np.nan, np.float32)
     for i in range(n):
         xyz[i, : lengths[i]] = pca.transform(states_bxtxn[i, : lengths[i]], n_dims=3)

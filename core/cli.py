@@ -16,11 +16,10 @@ from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunCo
                          store_dir)
 from core.jobs import JobRegistry, run_job
 from core.pipeline import train_run
-from core.presets import PRESETS
+from core.presets import PRESETS, TEXT_TASKS, pretrained_for, text_task
 
 __all__ = ["main"]
 
-TASK_CLASSES = {"reviews": 2, "stars": 5}
 
 
 class CliError(Exception):
@@ -54,20 +53,22 @@ def _run_config(args) -> RunConfig:
         raise CliError(f"unknown cell {args.cell!r}; choose one of {', '.join(CELL_TYPES)}")
     if not args.run_id:
         raise CliError("give the new run a name with --run-id (letters a-z, digits, '-' and '_')")
-    classes = TASK_CLASSES.get(args.task, args.classes)
+    classes = TEXT_TASKS.get(args.task, args.classes)
     config = RunConfig(
         run_id=args.run_id,
         model=ModelConfig(args.cell, args.units, args.embed, num_classes=classes, dropout=args.dropout,
-                          multilabel=args.task == "multilabel"),
-        task=TaskConfig(args.task, classes, seed=args.seed, **({"n_train": 10**7, "vocab_cap": 10_000}
-                                                              if args.task in TASK_CLASSES else {})),
-        train=TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
+                          multilabel=args.task == "multilabel", pretrained=pretrained_for(args.task, args.embed)),
+        task=text_task(args.task, args.seed) if args.task in TEXT_TASKS else TaskConfig(args.task, classes, seed=args.seed),
+        train=TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                          bucketed=args.task == "imdb"),
     )
     config.validate()
     return config
 
 
 def cmd_train(args) -> int:
+    # one thread: reproducible for a seed, and on a shared 2-core machine two threads ran 10-30x slower
+    torch.set_num_threads(1)
     config = _run_config(args)
     bar, on_progress = _progress_bar(config.train.steps, f"train {config.run_id}")
     with bar:

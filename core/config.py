@@ -16,13 +16,15 @@ from typing import Any
 from core.cells import CELLS
 
 __all__ = [
-    "CELL_TYPES", "TASK_NAMES", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError", "check_run_id",
+    "CELL_TYPES", "TASK_NAMES", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError",
+    "check_run_id",
     "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
 CELL_TYPES = tuple(CELLS)
-TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars")
+TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb")
+PRETRAINED = {"": None, "glove50": 50}  # pretrained word vectors -> their dimension (data/glove_imdb)
 RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 
@@ -85,6 +87,7 @@ class ModelConfig:
     multilabel: bool = False
     dropout: float = 0.0          # on the final hidden state, before the readout (training only)
     embed_dropout: float = 0.0    # on the word embeddings (training only)
+    pretrained: str = ""          # start the embedding from these word vectors ("" = random)
 
     def validate(self) -> None:
         if self.cell not in CELL_TYPES:
@@ -95,6 +98,11 @@ class ModelConfig:
         _check_int("num_classes", self.num_classes, 2, 10)
         _check_float("dropout", self.dropout, 0.0, 0.9)
         _check_float("embed_dropout", self.embed_dropout, 0.0, 0.9)
+        if self.pretrained not in PRETRAINED:
+            raise ConfigError(f"unknown pretrained vectors {str(self.pretrained)[:40]!r}; choose one of "
+                              f"{', '.join(repr(k) for k in PRETRAINED)}")
+        if PRETRAINED[self.pretrained] not in (None, self.embed_dim):
+            raise ConfigError(f"{self.pretrained} vectors are {PRETRAINED[self.pretrained]}-d: set embed_dim to match")
 
     @property
     def state_size(self) -> int:
@@ -110,7 +118,7 @@ class TaskConfig:
     name: str = "categorical"
     num_classes: int = 3
     min_len: int = 20
-    max_len: int = 100
+    max_len: int = 100            # synthetic: longest sequence; imdb: training reviews keep their last max_len tokens
     n_train: int = 20_000
     n_val: int = 2_000
     n_test: int = 2_000
@@ -148,6 +156,7 @@ class TrainConfig:
     patience: int = 5
     weight_decay: float = 0.0
     seed: int = 0
+    bucketed: bool = False  # batches of similar length drawn epoch by epoch (long documents)
 
     def validate(self) -> None:
         _check_int("steps", self.steps, 1, 10_000_000)
@@ -157,6 +166,8 @@ class TrainConfig:
         _check_int("eval_every", self.eval_every, 1, 10_000_000)
         _check_int("patience", self.patience, 1, 10_000)
         _check_float("weight_decay", self.weight_decay, 0.0, 1.0)
+        if not isinstance(self.bucketed, bool):
+            raise ConfigError(f"bucketed must be true or false, got {self.bucketed!r}")
 
     @classmethod
     def from_dict(cls, data: Any) -> "TrainConfig":

@@ -175,7 +175,7 @@ def estimate_seconds(config: RunConfig) -> float:
     """A rough duration: training cost ~ steps x batch x length x (gates x units x (units + embed)), plus analysis."""
     gates = CELLS[config.model.cell].gates
     m = config.model
-    length = {"reviews": 25, "stars": 70}.get(config.task.name, (config.task.min_len + config.task.max_len) / 2)
+    length = {"reviews": 25, "stars": 70, "imdb": 270}.get(config.task.name, (config.task.min_len + config.task.max_len) / 2)
     flops = 6 * config.train.steps * config.train.batch_size * length * gates * m.units * (m.units + m.embed_dim)
     per_step_overhead_s = 0.02  # Python, optimizer and kernel launches: dominant for small models
     return 5.0 + config.train.steps * per_step_overhead_s + flops / 4e9 + 8.0 + 10.0 * (m.state_size / 128) ** 2

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from core.config import RunConfig
+from core.embeddings import pretrained_embedding
 from core.models import RNNClassifier, build_model
 from core.tasks import EncodedSplit, TaskData, encode_split
 from core.text import Vocab
@@ -44,6 +45,28 @@ def _batch(data: EncodedSplit, idx: np.ndarray):
             torch.from_numpy(data.labels[idx]))
 
 
+class _Batches:
+    """Which training rows each step reads.
+
+    Default: ``batch_size`` rows drawn with replacement. Bucketed (long documents): each epoch
+    sorts the rows by length (ties broken at random), cuts the order into batches of similar
+    length and shuffles the batches, so a batch is padded to little more than its own lengths.
+    """
+
+    def __init__(self, lengths_b: np.ndarray, batch_size: int, bucketed: bool, rng: np.random.Generator):
+        self.lengths, self.batch_size, self.bucketed, self.rng = lengths_b, batch_size, bucketed, rng
+        self.queue: list[np.ndarray] = []
+
+    def next(self) -> np.ndarray:
+        if not self.bucketed:
+            return self.rng.integers(0, len(self.lengths), self.batch_size)
+        if not self.queue:
+            order = np.lexsort((self.rng.random(len(self.lengths)), self.lengths))
+            self.queue = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            self.rng.shuffle(self.queue)
+        return self.queue.pop()
+
+
 def _loss_fn(multilabel: bool):
     return nn.BCEWithLogitsLoss() if multilabel else nn.CrossEntropyLoss()
 
@@ -53,11 +76,12 @@ def evaluate(model: RNNClassifier, data: EncodedSplit, task: TaskData) -> dict:
     """Loss, accuracy, per-class accuracy (and MAE for ordered tasks, exact match for multi-label)."""
     model.eval()
     loss_fn = _loss_fn(task.multilabel)
-    logits = []
-    for start in range(0, len(data.lengths_b), EVAL_BATCH):
-        ids, lengths, _ = _batch(data, np.arange(start, min(start + EVAL_BATCH, len(data.lengths_b))))
-        logits.append(model(ids, lengths))
-    logits_bxk = torch.cat(logits)
+    order = np.argsort(data.lengths_b, kind="stable")  # similar lengths together: little padding
+    logits_bxk = torch.empty(len(order), model.config.num_classes)
+    for start in range(0, len(order), EVAL_BATCH):
+        rows = order[start:start + EVAL_BATCH]
+        ids, lengths, _ = _batch(data, rows)
+        logits_bxk[torch.from_numpy(rows)] = model(ids, lengths)
     labels = torch.from_numpy(data.labels)
     out = {"loss": float(loss_fn(logits_bxk, labels))}
     if task.multilabel:
@@ -100,6 +124,10 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
     model = build_model(config.model, seed=tc.seed)
+    if config.model.pretrained:
+        emb_vxe, _ = pretrained_embedding(config.model.pretrained, data.vocab, seed=tc.seed)
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.from_numpy(emb_vxe))
     train_set, val_set = encode_split(data.train, data.vocab), encode_split(data.val, data.vocab)
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     loss_fn = _loss_fn(data.multilabel)
@@ -108,11 +136,12 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
     best_state = copy.deepcopy(model.state_dict())
     curve, running, evals_without_gain, step = [], [], 0, 0
     stopped_early = False
+    batches = _Batches(train_set.lengths_b, tc.batch_size, tc.bucketed, rng)
     for step in range(1, tc.steps + 1):
         if should_stop is not None and should_stop():
             raise TrainingCancelled("training was cancelled")
         model.train()
-        ids, lengths, labels = _batch(train_set, rng.integers(0, len(train_set.lengths_b), tc.batch_size))
+        ids, lengths, labels = _batch(train_set, batches.next())
         loss = loss_fn(model(ids, lengths), labels)
         optimizer.zero_grad()
         loss.backward()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from core.config import CELL_TYPES, RUN_ID_RE, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+from core.presets import TEXT_TASKS, pretrained_for, text_task
 
 __all__ = ["FIELDS", "DEFAULTS", "TASK_OPTIONS", "validate_form", "suggest_run_id"]
 
@@ -11,10 +12,11 @@ TASK_OPTIONS = [
     {"label": "Synthetic: N-class evidence counting", "value": "categorical"},
     {"label": "Synthetic: ordered ratings (3 or 5)", "value": "ordered"},
     {"label": "Synthetic: multi-label", "value": "multilabel"},
-    {"label": "Movie reviews (Rotten Tomatoes, 2 classes)", "value": "reviews"},
+    {"label": "IMDB movie reviews (2 classes; 50-d embeddings start from GloVe)", "value": "imdb"},
+    {"label": "Movie snippets (Rotten Tomatoes, one sentence, 2 classes)", "value": "reviews"},
     {"label": "Clothing reviews (1–5 stars)", "value": "stars"},
 ]
-FIXED_CLASSES = {"reviews": 2, "stars": 5}
+FIXED_CLASSES = TEXT_TASKS
 DEFAULTS = {"task": "categorical", "classes": 3, "cell": "gru", "units": 32, "embed": 16, "steps": 400,
             "lr": 0.003, "seed": 0, "run_id": ""}
 # field -> (low, high) for the numeric ones
@@ -82,17 +84,18 @@ def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
         errors["run_id"] = "a model with this name exists; choose another or delete it first"
     if errors:
         return None, errors
-    text_task = task in FIXED_CLASSES
+    is_text = task in FIXED_CLASSES
     steps = numbers["steps"]
     try:
         config = RunConfig(
             run_id=run_id,
             model=ModelConfig(cell, numbers["units"], numbers["embed"], num_classes=classes,
-                              multilabel=task == "multilabel", dropout=0.3 if text_task else 0.0),
-            task=TaskConfig(task, classes, seed=numbers["seed"], n_train=10**7 if text_task else 8000,
-                            n_val=1000, n_test=1000, vocab_cap=10_000 if text_task else 20_000),
+                              multilabel=task == "multilabel", dropout=0.3 if is_text else 0.0,
+                              pretrained=pretrained_for(task, numbers["embed"])),
+            task=text_task(task, numbers["seed"]) if is_text else TaskConfig(
+                task, classes, seed=numbers["seed"], n_train=8000, n_val=1000, n_test=1000),
             train=TrainConfig(steps=steps, lr=lr, seed=numbers["seed"], eval_every=max(10, steps // 20),
-                              patience=10_000),
+                              patience=10_000, bucketed=task == "imdb"),
         )
         config.validate()
     except ConfigError as err:

@@ -1,13 +1,14 @@
 """Tasks: synthetic evidence-integration tasks and shipped real-text corpora, one container.
 
 ``load_task(config)`` builds a task's splits and vocabulary; ``core.tasks.base`` holds the
-containers and ``encode_split``, ``synthetic`` and ``corpora`` the tasks themselves.
+containers and ``encode_split``, ``synthetic``, ``corpora`` and ``imdb`` the tasks themselves.
 """
 from __future__ import annotations
 
 from core.config import TaskConfig
 from core.tasks.base import EncodedSplit, Split, TaskData, encode_split
 from core.tasks.corpora import load_corpus_task
+from core.tasks.imdb import load_imdb_task
 from core.tasks.synthetic import make_synthetic_task
 
 __all__ = ["Split", "TaskData", "EncodedSplit", "encode_split", "load_task"]
@@ -17,4 +18,6 @@ def load_task(config: TaskConfig) -> TaskData:
     config.validate()
     if config.is_synthetic:
         return make_synthetic_task(config)
+    if config.name == "imdb":
+        return load_imdb_task(config)
     return load_corpus_task(config)

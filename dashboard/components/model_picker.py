@@ -9,10 +9,11 @@ from dashboard import ids
 __all__ = ["TASK_LABELS", "task_label", "picker_options", "model_picker", "default_run_id"]
 
 TASK_LABELS = {"categorical": "Synthetic {k}-class", "ordered": "Synthetic ratings ({k})",
-               "multilabel": "Synthetic multi-label ({k})", "reviews": "Movie reviews",
+               "multilabel": "Synthetic multi-label ({k})", "imdb": "IMDB movie reviews",
+               "reviews": "Movie snippets (one sentence)",
                "stars": "Clothing reviews (1–5 stars)"}
-TASK_ORDER = ("reviews", "stars", "categorical", "ordered", "multilabel")
-PREFERRED_DEFAULT = ("gru-reviews", "gru-cat3")
+TASK_ORDER = ("imdb", "reviews", "stars", "categorical", "ordered", "multilabel")
+PREFERRED_DEFAULT = ("gru-imdb", "gru-reviews", "gru-cat3")
 
 
 def task_label(task: str, num_classes: int) -> str:
