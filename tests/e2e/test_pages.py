@@ -133,7 +133,7 @@ def check_geometry(page, b, run_id):
     assert f"first N−1 = {k - 1} PCs" in page.inner_text(".metric-row")
     headings = texts(page, ".page-body h3")
     assert headings[:3] == ["Dimension", "Readout directions in PC space", "Angles between readout directions"]
-    synthetic = "final_counts_bxk" in b.analysis
+    synthetic = b.analysis.geometry.final_counts_bxk is not None
     assert ("Learned vs predicted geometry" in headings) == synthetic
     assert len(page.query_selector_all(".js-plotly-plot")) == 3 + 2 * synthetic
 
