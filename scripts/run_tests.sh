@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: install dev requirements, make sure the browser (and Redis) are there if we
-# can, then run the whole pytest suite. Extra arguments go to pytest: scripts/run_tests.sh -k store -x
+# can, then run the whole pytest suite, slow tests and the full fuzz count included (CI runs this
+# through .ci/run). Extra arguments go to pytest: scripts/run_tests.sh -k store -x
+# (While developing, `python -m pytest -q -m "not slow"` is the quick loop.)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,6 +33,8 @@ if ((${#packages[@]})); then
 fi
 
 mkdir -p test-artifacts  # e2e tests save screenshots here
+# hostile inputs per entry point in tests/dashboard/test_fuzz.py (a bare pytest runs 50)
+export ATTRACTORSCOPE_FUZZ_EXAMPLES="${ATTRACTORSCOPE_FUZZ_EXAMPLES:-2000}"
 
 status=0
 python -m pytest -q "$@" || status=$?

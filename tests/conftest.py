@@ -26,15 +26,15 @@ TINY_TRAIN = TrainConfig(steps=120, batch_size=32, lr=1e-2, eval_every=40, patie
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked ``e2e`` when there is no headless Chromium to drive."""
-    if CHROMIUM.exists():
-        return
+    """Browser (``e2e``) tests are ``slow`` too, and skipped when there is no headless Chromium to drive."""
     skip = pytest.mark.skip(
         reason=f"e2e test needs Chromium at {CHROMIUM}; install it with "
                "`apt-get install -y chromium chromium-driver` (scripts/run_tests.sh does this as root)")
     for item in items:
         if item.get_closest_marker("e2e") is not None:
-            item.add_marker(skip)
+            item.add_marker(pytest.mark.slow)
+            if not CHROMIUM.exists():
+                item.add_marker(skip)
 
 
 @pytest.fixture(params=list(CELLS))
