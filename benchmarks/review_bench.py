@@ -21,11 +21,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import store  # noqa: E402
-from core.tasks.corpora import read_corpus, read_imdb  # noqa: E402
+from core.tasks.corpora import read_corpus  # noqa: E402
+from core.tasks.imdb import read_imdb  # noqa: E402
 from core.text import tokenize  # noqa: E402
 
 BATCH = 256
@@ -100,6 +102,7 @@ def model_report(run_id: str, test, short_sets, n_flip: int, seed: int) -> None:
 
 
 def main() -> None:
+    torch.set_num_threads(1)
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="*", default=["gru-imdb", "lstm-imdb"])
     parser.add_argument("--n-flip", type=int, default=300)
