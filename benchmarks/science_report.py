@@ -70,6 +70,12 @@ def report(run_id: str) -> None:
               f"|cos(PC1, readout)| = {pc1_cos:.3f}; |cos(top right eigenvector at the anchor, readout)| = {cos:.3f}; "
               f"slowest tau at stable points {np.min(fps.tau_pxm[fps.is_stable_p, 0]):,.0f}-"
               f"{np.max(fps.tau_pxm[fps.is_stable_p, 0]):,.0f} tokens; median over converged points {np.median(taus):,.0f}")
+        unit = line / (np.linalg.norm(line) or 1.0)
+        along = [abs(fps.right_vecs_pxnxm[i][:, 0] @ unit) / (np.linalg.norm(fps.right_vecs_pxnxm[i][:, 0]) or 1.0)
+                 for i in np.flatnonzero(fps.is_converged_p)]
+        print(f"  |cos(top right eigenvector, line)| at each converged fixed point: "
+              f"{', '.join(f'{c:.3f}' for c in along) or 'none'} (their slowest tau: "
+              f"{', '.join(f'{t:,.0f}' for t in fps.tau_pxm[fps.is_converged_p, 0])} tokens)")
 
 
 def sweep(steps: int) -> None:
@@ -94,7 +100,8 @@ if __name__ == "__main__":
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--steps", type=int, default=800)
     args = parser.parse_args()
-    for run_id in ("gru-cat3", "lstm-cat3", "relu-cat3", "gru-ordered5", "gru-reviews", "gru-stars5"):
+    for run_id in ("gru-imdb", "lstm-imdb", "gru-cat3", "lstm-cat3", "relu-cat3", "gru-ordered5", "gru-reviews",
+                   "gru-stars5"):
         report(run_id)
     if args.sweep:
         sweep(args.steps)
