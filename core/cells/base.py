@@ -11,7 +11,10 @@ units it knows
 - its analytic Jacobians: ``step_and_jacobians`` gives F, dF/dh (b, n, n) and dF/dx (b, n, e) from
   one evaluation of the gates;
 - its reachable box (where states can lie, which the fixed-point solver projects into), its state
-  size and its cost in gate blocks (for time estimates).
+  size and its cost in gate blocks (for time estimates);
+- the map the fixed-point solver iterates: by default F itself; a cell whose fixed points are
+  determined by fewer coordinates overrides ``reduce`` / ``lift`` / ``reduced_step`` /
+  ``reduced_box`` (LSTM: c at its equilibrium given h, so the solver works on h alone).
 
 Gate blocks are stacked along the rows of ``w_x`` / ``w_h`` in the order of torch's fused
 kernels, so ``step`` and the fused kernel agree (the tests hold them equal to 1e-5).
@@ -57,7 +60,7 @@ class Cell:
     name: ClassVar[str]
     gates: ClassVar[int]                      # gate blocks: a token costs ~ gates x units x (units + embed)
     state_blocks: ClassVar[int] = 1           # vectors of `units` in the state (LSTM: [h; c])
-    warm_steps: ClassVar[int] = 5             # forward steps before a fixed-point search
+    warm_steps: ClassVar[int] = 5             # steps of the solver's map (``reduced_step``) before a search
     kernel_gives_state: ClassVar[bool] = True  # the fused kernel's outputs are the whole state
 
     def __init__(self, units: int):
@@ -115,6 +118,23 @@ class Cell:
     def reachable_box(self, dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
         """Lower and upper bounds of every state coordinate (+-inf where unbounded); here |h| < 1."""
         return torch.full((self.n,), -BOX_EDGE, dtype=dtype), torch.full((self.n,), BOX_EDGE, dtype=dtype)
+
+    # ---- the fixed-point map -----------------------------------------------------------
+    # The solver looks for y = Phi(y) on the reduced coordinates y = reduce(h); lift(y) is then a
+    # fixed point of F, and every fixed point of F reduces to one of Phi. By default Phi = F.
+    def reduce(self, h_bxn: torch.Tensor) -> torch.Tensor:
+        return h_bxn
+
+    def lift(self, y_bxm: torch.Tensor, x_bxe: torch.Tensor, w: dict) -> torch.Tensor:
+        return y_bxm
+
+    def reduced_step(self, y_bxm: torch.Tensor, x_bxe: torch.Tensor, w: dict, want_jac: bool = True):
+        """``(Phi(y), dPhi/dy or None)``."""
+        f, jac, _ = self.step_and_jacobians(y_bxm, x_bxe, w, want_state=want_jac)
+        return f, jac
+
+    def reduced_box(self, dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.reachable_box(dtype)
 
 
 class FusedCell(Cell):

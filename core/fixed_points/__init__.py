@@ -4,27 +4,36 @@ A fixed point xstar of ``F(h) = model.step(h, x_e)`` (input held constant, zero 
 ``r(h) = F(h) - h = 0``; its quality is ``q = 0.5 * |F(h) - h|^2`` (FixedPointFinder's q).
 
 - ``result``: ``FixedPoints``, the result container (numpy only; stored as ``fp_*`` in analysis.npz);
-- ``solver``: ``find_fixed_points`` and its ``SolverOptions``;
+- ``solver``: ``find_fixed_points`` and its ``SolverOptions``; ``search``: one batched iteration;
 - ``linalg``: the batched Newton / LM solves and their workaround for torch 2.13's batched-LU bug;
-- ``dedup``: single-linkage deduplication; ``spectrum``: eigenvalues, time constants, slow vectors.
+- ``dedup``: single-linkage deduplication and thinning to a net; ``spectrum``: eigenvalues, time
+  constants, slow vectors;
+- ``slow_points``: ``find_slow_points``, a dense set of slow points lining the attractor (same container).
 
 The solver (``benchmarks/fixed_point_bench.py`` measures it against a FixedPointFinder-style Adam
 baseline):
-1. project the initial states into the cell's reachable box (|h| < 1 for GRU/UGRNN/tanh and LSTM's
-   h, h >= 0 for ReLU) and warm-start them with forward steps h <- F(h) (5; 200 for LSTM);
+1. work on the cell's fixed-point map (``Cell.reduced_step``: F itself, or for LSTM the map on h
+   alone with c at its equilibrium, half the size and without c's slow integration); project the
+   initial states into the reachable box (|h| < 1 for GRU/UGRNN/tanh and LSTM's h, h >= 0 for
+   ReLU) and warm-start them with a few steps of the map (5; 30 for LSTM);
 2. iterate with analytic Jacobians, the iterate, residual and q in float64: Newton steps from an
-   LU of G = I - dF/dh (float32 by default: inexact Newton), capped in length, with a
+   LU of G = I - dPhi/dy (float32 by default: inexact Newton), capped in length, with a
    backtracking line search on q and trial points projected into the box, plus chord steps that
    reuse the factors. A point whose line search fails switches to LM (Cholesky of
    G^T G + lambda I, adaptive lambda) and returns to Newton once lambda is small. Converged
-   points (q < tol_q and inside the box) leave the active set; points that stall far from any
-   fixed point (q >= q_slow) are restarted with more forward steps (at most 5 times);
+   points (q < tol_q and inside the box) leave the active set. A point that stops making
+   progress, or lies against the box (where saturated gates make F(h) ~ h and q small without a
+   fixed point), is kept if it is slow and inside the box, and otherwise restarted from its own
+   relaxation run further along the true flow (50, 100, 200, ... steps; at most 5 times);
 3. deduplicate by single linkage at a tolerance relative to the state scale, polish the cluster
-   representatives in float64 (copies of one ill-conditioned point then coincide), deduplicate
-   them again, and eigendecompose the distinct points only.
+   representatives in float64 Newton (copies of one ill-conditioned point then coincide; a point
+   on a slow manifold, which barely passed tol_q, does not get below ``confirm_q`` and is reported
+   slow, not converged), deduplicate them again, lift them to full states and eigendecompose the
+   distinct points only.
 
-Nothing is dropped: every distinct final point is returned, flagged converged, slow (q above
-tol_q but below ``q_slow``) or neither, and points pressed against the box are counted as spurious.
+Nothing is dropped: every distinct final point is returned, flagged converged, slow (q below a
+scale-relative q_slow, inside the box) or neither, and every init takes the status of the point it
+ended on (``frac_converged``, ``frac_slow``, ``n_spurious``).
 Performance: on a busy 2-core machine, torch with 1 thread (``torch.set_num_threads(1)`` at
 program start, never changed later) ran this solver several times faster than with 2.
 """

@@ -5,6 +5,7 @@ without importing the solver.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,8 @@ class FixedPoints:
     qstar_p: np.ndarray          # float64
     n_iters_p: np.ndarray        # int64, solver iterations of the representative
     counts_p: np.ndarray         # int64, inits that landed on this point
-    is_converged_p: np.ndarray   # q < tol_q and inside the reachable box
-    is_slow_p: np.ndarray        # tol_q <= q < q_slow (inside the box): kept, flagged
+    is_converged_p: np.ndarray   # polished to q <= min(confirm_q, tol_q), inside the reachable box
+    is_slow_p: np.ndarray        # not converged, q < q_slow, inside the box: kept, flagged
     is_in_box_p: np.ndarray      # False: pressed against / outside the reachable box (spurious)
     is_stable_p: np.ndarray      # max |lambda| < 1
     eigvals_pxn: np.ndarray      # complex128
@@ -45,15 +46,24 @@ class FixedPoints:
     left_vecs_pxnxm: np.ndarray   # float64
     x_e: np.ndarray              # float64, the input the points were solved for
     n_inits: int = stored(scalar=int, default=0)
-    frac_converged: float = stored(scalar=float, default=0.0)  # over ALL inits, before deduplication
+    frac_converged: float = stored(scalar=float, default=0.0)  # share of ALL inits that ended on a converged point
+    frac_slow: float = stored(scalar=float, default=0.0)       # ... on a slow point (inside the box, q < q_slow)
     median_q_all: float = stored(scalar=float, default=float("nan"))
     wall_time_s: float = stored(scalar=float, default=0.0)
-    n_spurious: int = stored(scalar=int, default=0)  # inits whose final point lies outside the reachable box
+    n_spurious: int = stored(scalar=int, default=0)  # inits that ended on a point outside the reachable box
     tol_q: float = stored(scalar=float, default=1e-10)
+    q_slow: float = stored(scalar=float, default=1e-6)  # the speed threshold used, scaled to the states' norm
 
     @property
     def n_points(self) -> int:
         return int(self.xstar_pxn.shape[0])
+
+    def take(self, idx) -> "FixedPoints":
+        """The same result restricted to (or reordered by) point indices ``idx``; run statistics unchanged."""
+        idx = np.asarray(idx, dtype=np.int64)
+        per_point = {f.name: getattr(self, f.name)[idx] for f in dataclasses.fields(self)
+                     if f.name.split("_")[-1].startswith("p")}
+        return dataclasses.replace(self, **per_point)
 
     def to_arrays(self, prefix: str = "fp_") -> dict[str, np.ndarray]:
         """Plain numpy arrays (scalars as 0-d arrays) for ``np.savez``; no object arrays."""

@@ -288,3 +288,30 @@ def test_options_and_keyword_overrides_are_the_same_settings():
     assert by_options.n_iters_p.max() <= 7
     with pytest.raises(TypeError):
         find_fixed_points(model, inits, tol=1e-3)  # not an option: a typo must not pass silently
+
+
+def test_lstm_is_solved_on_h_alone_and_lifted_to_exact_fixed_points():
+    """Phi(h) = o tanh(c*(h)) with c* = i g / (1 - f): its analytic Jacobian is exact, lift(h) = [h; c*(h)]
+    keeps c at equilibrium, and the solver's points (found on h) are fixed points of the full F."""
+    model = build_model(ModelConfig(cell="lstm", units=5, embed_dim=3, vocab_size=10), seed=4)
+    with torch.no_grad():
+        model.live_weights()["w_h"].mul_(3.0)
+    cell, w = model.cell, model.weights(torch.float64)
+    rng = np.random.default_rng(10)
+    x = torch.from_numpy(rng.standard_normal((1, 3)) * 0.5)
+    y = torch.from_numpy(rng.uniform(-0.8, 0.8, (4, 5)))
+    phi, jac = cell.reduced_step(y, x, w)
+    for i in range(4):
+        expected = torch.autograd.functional.jacobian(lambda v: cell.reduced_step(v[None], x, w, want_jac=False)[0][0],
+                                                      y[i])
+        np.testing.assert_allclose(jac[i].numpy(), expected.numpy(), atol=1e-12)
+    full = cell.lift(y, x, w)
+    f = model.step(full, x.expand(4, -1), w)
+    np.testing.assert_allclose(f[:, 5:].numpy(), full[:, 5:].numpy(), rtol=1e-12)  # c' = f c + i g = c
+    np.testing.assert_allclose(f[:, :5].numpy(), phi.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(cell.reduce(full).numpy(), y.numpy())
+    inits = np.concatenate([rng.uniform(-0.9, 0.9, (16, 5)), rng.uniform(-3, 3, (16, 5))], 1)
+    fps = find_fixed_points(model, inits, x[0].numpy())
+    assert fps.frac_converged == 1.0 and fps.xstar_pxn.shape[1] == 10 and fps.eigvals_pxn.shape[1] == 10
+    xs = torch.from_numpy(fps.xstar_pxn)
+    assert (model.step(xs, x.expand(len(xs), -1), w) - xs).abs().max() < 1e-12
