@@ -3,9 +3,11 @@
 ``analyze_bundle(bundle)`` runs the model over held-out texts and computes, in this order: the
 trajectories sample and the state cloud, the PCA fitted on visited states (``core.pca``), the
 geometry of final states (``core.geometry``), the fixed points (``core.fixed_points``), the
-one-step linearization error (``core.dynamics``), the word deflections (``core.words``) and the
-temporal / input decomposition. The arrays are written by ``core.analysis_file`` and read back
-as typed views by ``core.analysis_view``; their keys are a format and never change.
+one-step linearization error (``core.dynamics``), the word deflections (``core.words``), the
+temporal / input decomposition and the slow points with the line through them and the D1 / D4
+linearization errors around them (``core.analysis_slow``, from its own seeded random stream). The
+arrays are written by ``core.analysis_file`` and read back as typed views by
+``core.analysis_view``; their keys are a format and never change.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import torch
 
 from core import geometry, words
 from core.analysis_file import ANALYSIS_VERSION, save_analysis
+from core.analysis_slow import slow_point_arrays
 from core.dynamics import one_step_linearization_error
 from core.fixed_points import find_fixed_points
 from core.pca import StatePCA
@@ -85,13 +88,19 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     decomp = geometry.decompose(states_bxtxn, ids, lengths, len(bundle.vocab), keep_residual=False)
     arrays.update(_decomposition_arrays(decomp, pca))
 
+    report({"stage": "slow points", "step": 95, "total": 100})
+    arrays.update(slow_point_arrays(model, pca, visited_vxn, finals_bxn, states_bxtxn, ids, lengths,
+                                    np.random.default_rng([seed, 15])))
+
     wall = time.perf_counter() - start
     arrays["wall_time_s"] = np.array(wall)
     save_analysis(bundle.path / "analysis.npz", arrays)
     bundle.forget_analysis()
     report({"stage": "done", "step": 100, "total": 100})
     return {"wall_time_s": wall, "n_fixed_points": len(fps.qstar_p), "frac_converged": fps.frac_converged,
-            "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"])}
+            "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"]),
+            "n_slow_points": int(len(arrays["sp_qstar_p"])), "d1_median": float(arrays["slowlin_d1_median"]),
+            "d4_median": float(arrays["slowlin_d4_median"])}
 
 
 def _sample_sequences(split: Split, vocab, rng, max_sequences: int):

@@ -4,7 +4,9 @@
 reader) and returns an ``Analysis``: the stored PCA (``core.pca.StatePCA``), the fixed points
 (``core.fixed_points.FixedPoints``) and one frozen view per part of the precompute
 (``core.analysis`` writes them): ``attractor``, ``geometry``, ``linearization``, ``words``,
-``decomposition``. A view is None when the file lacks an array it needs, and pages then say "not
+``decomposition``; and the slow points (a ``FixedPoints``, stored compactly in float32), the line
+through them (``slow_line``) and the D1 / D4 errors around them (``slow_linearization``), which
+analyses written before they existed lack. A view is None when the file lacks an array it needs, and pages then say "not
 computed". Field names follow the shape convention (``k`` classes, ``c`` PCA components, ``b``
 states, ``p`` fixed points, ``w`` words); the file keys they are read from never change.
 """
@@ -24,7 +26,7 @@ from core.pca import StatePCA
 from core.records import stored
 
 __all__ = ["Analysis", "AttractorView", "GeometryView", "LinearizationView", "WordsView", "DecompositionView",
-           "load_analysis"]
+           "SlowLineView", "SlowLinearizationView", "load_analysis"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +97,42 @@ class DecompositionView:
     word_count_w: np.ndarray = stored()
 
 
+@dataclass(frozen=True, eq=False)
+class SlowLineView:
+    """The line through the slow points (``core.slow_line``), per slow point in line order (the order of
+    ``Analysis.slow_points``), and the points on PC1-3."""
+    xyz_px3: np.ndarray = stored("sp_xyz_px3")         # float32
+    position_p: np.ndarray = stored()                  # along the line (PC1 of the slow points), oriented with the readout
+    tau_p: np.ndarray = stored()                       # slowest time constant, tokens
+    top_eig_p: np.ndarray = stored()                   # largest |eigenvalue|
+    cos_line_p: np.ndarray = stored()                  # |cos(top right eigenvector, local line direction)|
+    cos_readout_p: np.ndarray = stored()               # |cos(top right eigenvector, readout span)|
+    explained_ratio: float = stored(scalar=float)      # PC1's share of the slow points' variance
+    readout_cos: float = stored(scalar=float)          # |cos(line, readout span)|
+    readout_span: float = stored(scalar=float)         # slow points' readout range / final states' range
+
+
+@dataclass(frozen=True, eq=False)
+class SlowLinearizationView:
+    """One-step errors D1 and D4 around the nearest slow point on held-out texts
+    (``core.dynamics.OneStepErrors``): a per-token sample, medians, and medians in bins of kick size."""
+    d1_sample_s: np.ndarray = stored()                 # float32
+    d4_sample_s: np.ndarray = stored()
+    kick_sample_s: np.ndarray = stored()               # |F(h, x) - h|
+    input_sample_s: np.ndarray = stored()              # |x|
+    distance_sample_s: np.ndarray = stored()           # |h - h*|
+    d1_median: float = stored(scalar=float)
+    d4_median: float = stored(scalar=float)
+    kick_median: float = stored(scalar=float)
+    distance_median: float = stored(scalar=float)
+    state_norm_median: float = stored(scalar=float)
+    n_tokens: int = stored(scalar=int)
+    bin_kick_b: np.ndarray = stored()                  # median kick in each bin (equal token counts)
+    bin_d1_b: np.ndarray = stored()
+    bin_d4_b: np.ndarray = stored()
+    bin_count_b: np.ndarray = stored()
+
+
 def _view(cls, arrays: Mapping[str, np.ndarray], prefix: str = ""):
     """The view, or None when the file lacks one of its required arrays."""
     try:
@@ -114,6 +152,9 @@ class Analysis:
     linearization: LinearizationView | None
     words: WordsView | None
     decomposition: DecompositionView | None
+    slow_points: FixedPoints | None
+    slow_line: SlowLineView | None
+    slow_linearization: SlowLinearizationView | None
     wall_time_s: float    # how long the precompute took; with the weights' hash, it tells analyses apart
 
     @classmethod
@@ -124,6 +165,9 @@ class Analysis:
                    attractor=_view(AttractorView, arrays), geometry=_view(GeometryView, arrays),
                    linearization=_view(LinearizationView, arrays, "lin_"), words=_view(WordsView, arrays, "word_"),
                    decomposition=_view(DecompositionView, arrays, "decomp_"),
+                   slow_points=FixedPoints.from_arrays(arrays, "sp_") if "sp_xstar_pxn" in arrays else None,
+                   slow_line=_view(SlowLineView, arrays, "line_"),
+                   slow_linearization=_view(SlowLinearizationView, arrays, "slowlin_"),
                    wall_time_s=float(arrays["wall_time_s"]) if "wall_time_s" in arrays else float("nan"))
 
     def project(self, states) -> np.ndarray:

@@ -10,19 +10,24 @@ and the first-order model around an expansion point (xstar, x_e)::
 
     F(h, x) ~= F(xstar, x_e) + J (h - xstar) + B (x - x_e)
 
-with ``linearized_step``, ``linearized_rollout`` and ``one_step_linearization_error``.
+with ``linearized_step``, ``linearized_rollout`` and ``one_step_linearization_error``; and
+``one_step_errors``, the two one-step linearizations around the nearest of a set of points
+(D1, the paper's full form with the input linearized; D4, the state only, with the exact input).
 Jacobians are computed in the dtype of ``weights`` (``model.weights(torch.float64)`` for
 solvers; default: the dtype of ``h_bxn``). A fixed point is ``xstar`` (FixedPointFinder's name,
 as in ``core.fixed_points.FixedPoints.xstar_pxn``), the input it was solved for ``x_e``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
+from torch.func import jvp
 
 __all__ = [
     "step_and_jacobians", "jacobian_state", "jacobian_input",
-    "linearized_step", "linearized_rollout", "one_step_linearization_error",
+    "linearized_step", "linearized_rollout", "one_step_linearization_error", "OneStepErrors", "one_step_errors",
 ]
 
 
@@ -137,3 +142,61 @@ def one_step_linearization_error(model, states_txn, x_txe, fixed_points_pxn, x_e
     err = (f_lin - f_true).norm(dim=1) / scale.norm(dim=1).clamp_min(eps)
     err = err.numpy()
     return (err, nearest_t.numpy()) if return_nearest else err
+
+
+@dataclass(frozen=True, eq=False)
+class OneStepErrors:
+    """Per-token one-step errors of two linearizations around the nearest point h* of a set (float64).
+
+    With h the state before the token, x its embedding and F the update::
+
+        D1 = |F(h*, 0) + J_h(h*, 0) (h - h*) + J_x(h*, 0) x - F(h, x)| / |F(h, x) - h|
+        D4 = |F(h*, x) + J_h(h*, x) (h - h*)                 - F(h, x)| / |F(h, x) - h|
+
+    D1 is Maheswaranathan et al.'s linear model (state and input both linearized around the
+    zero-input point); D4 linearizes only the state and takes the word's exact effect at h*, so
+    D1 - D4 is the part of the error that comes from linearizing the input.
+    """
+    d1_t: np.ndarray
+    d4_t: np.ndarray
+    kick_t: np.ndarray       # |F(h, x) - h|, the size of the true step
+    input_t: np.ndarray      # |x|
+    distance_t: np.ndarray   # |h - h*|
+    nearest_t: np.ndarray    # index of h* in the set (-1: empty set)
+
+
+@torch.no_grad()
+def one_step_errors(model, states_txn, x_txe, points_pxn, *, eps: float = 1e-8, chunk: int = 4096) -> OneStepErrors:
+    """D1 and D4 (``OneStepErrors``) for each row t: the step from ``states_txn[t]`` reading ``x_txe[t]``
+    (for a ``model.run`` trajectory pass [h0; states[:-1]]), around the point of ``points_pxn``
+    nearest to it. Jacobian-vector products (forward-mode), so no n x n Jacobian per token."""
+    w = model.weights(torch.float64)
+    h_all = torch.as_tensor(np.asarray(states_txn), dtype=torch.float64).reshape(-1, model.state_size)
+    x_all = torch.as_tensor(np.asarray(x_txe), dtype=torch.float64).reshape(len(h_all), -1)
+    pts = torch.as_tensor(np.asarray(points_pxn), dtype=torch.float64).reshape(-1, model.state_size)
+    t = len(h_all)
+    if len(pts) == 0 or t == 0:
+        nan = np.full(t, np.nan)
+        return OneStepErrors(nan, nan.copy(), nan.copy(), nan.copy(), nan.copy(), np.full(t, -1))
+    out = {k: [] for k in ("d1", "d4", "kick", "input", "dist", "near")}
+
+    def step(hh, xx):
+        return model.cell.step(hh, xx, w)
+
+    for s in range(0, t, chunk):
+        h, x = h_all[s:s + chunk], x_all[s:s + chunk]
+        near = torch.cdist(h, pts).argmin(dim=1)
+        hs = pts[near]
+        f = step(h, x)
+        kick = torch.linalg.vector_norm(f - h, dim=1)
+        f0, lin0 = jvp(step, (hs, torch.zeros_like(x)), (h - hs, x))
+        fx, linx = jvp(lambda hh: step(hh, x), (hs,), (h - hs,))
+        scale = kick.clamp_min(eps)
+        out["d1"].append(torch.linalg.vector_norm(f0 + lin0 - f, dim=1) / scale)
+        out["d4"].append(torch.linalg.vector_norm(fx + linx - f, dim=1) / scale)
+        out["kick"].append(kick)
+        out["input"].append(torch.linalg.vector_norm(x, dim=1))
+        out["dist"].append(torch.linalg.vector_norm(h - hs, dim=1))
+        out["near"].append(near)
+    cat = {k: torch.cat(v).numpy() for k, v in out.items()}
+    return OneStepErrors(cat["d1"], cat["d4"], cat["kick"], cat["input"], cat["dist"], cat["near"].astype(np.int64))

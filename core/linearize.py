@@ -12,7 +12,10 @@ missing the true step by about 10%. ``linearize_text`` puts that claim next to o
   so this rollout shows how far a single linear model carries the whole text;
 - ``one_step_err_t``: the per-token relative error of ONE linearized step from the true previous
   state, each at its own nearest fixed point (``core.dynamics.one_step_linearization_error``, the
-  same measure as ``lin_err_median`` in analysis.npz, so the two are comparable).
+  same measure as ``lin_err_median`` in analysis.npz, so the two are comparable);
+- with ``slow_points`` given, ``d1_t`` / ``d4_t`` / ``kick_t``: the two one-step errors around the
+  nearest SLOW point (``core.dynamics.one_step_errors``: D1 linearizes state and input, D4 the
+  state only), the measures of ``slowlin_*`` in analysis.npz.
 
 A linear rollout around an unstable point can diverge; non-finite states are returned as NaN.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.dynamics import linearized_rollout, one_step_linearization_error, step_and_jacobians
+from core.dynamics import linearized_rollout, one_step_errors, one_step_linearization_error, step_and_jacobians
 
 __all__ = ["LinearizedText", "linearize_text", "expansion_point", "PAPER_ERROR"]
 
@@ -36,6 +39,9 @@ class LinearizedText:
     lin_txn: np.ndarray         # float64, linear-system states (NaN where it diverged)
     one_step_err_t: np.ndarray  # float64, relative error of one linear step from the true state
     anchor_index: int           # the fixed point lin_txn is expanded around (-1: none)
+    d1_t: np.ndarray | None = None    # D1 around the nearest slow point (None: no slow points given)
+    d4_t: np.ndarray | None = None    # D4 around the nearest slow point
+    kick_t: np.ndarray | None = None  # |F(h, x) - h|
 
     def __iter__(self):  # unpack as (full_txn, lin_txn, one_step_err_t, anchor_index)
         return iter((self.full_txn, self.lin_txn, self.one_step_err_t, self.anchor_index))
@@ -59,12 +65,13 @@ def expansion_point(xstar_pxn, states_txn, is_converged_p=None, is_stable_p=None
 
 
 @torch.no_grad()
-def linearize_text(model, ids_t, fixed_points, anchor_index: int | None = None) -> LinearizedText:
+def linearize_text(model, ids_t, fixed_points, anchor_index: int | None = None, slow_points=None) -> LinearizedText:
     """Full vs linearized trajectory of one token sequence, and the one-step errors.
 
     ``model`` is an RNNClassifier (or anything with ``.model``, e.g. a store.Bundle);
     ``fixed_points`` a core.fixed_points.FixedPoints (solved for input ``x_e``). ``anchor_index``
     overrides the expansion point of the rollout (default: ``expansion_point`` on the mean state).
+    ``slow_points`` (a FixedPoints, zero input) adds D1 / D4 around the nearest of them.
     """
     model = getattr(model, "model", model)
     ids = torch.as_tensor(np.asarray(ids_t, dtype=np.int64)).reshape(-1)
@@ -91,4 +98,8 @@ def linearize_text(model, ids_t, fixed_points, anchor_index: int | None = None) 
         lin_txn = linearized_rollout(xstar[anchor_index], jac[0].numpy(), jin[0].numpy(), x_e, h0_n, x_txe,
                                      fstar[0].numpy())
     lin_txn = np.where(np.isfinite(lin_txn), lin_txn, np.nan)
-    return LinearizedText(full_txn, lin_txn, np.asarray(one_step, dtype=np.float64), int(anchor_index))
+    extra = {}
+    if slow_points is not None and slow_points.n_points:
+        errs = one_step_errors(model, prev_txn, x_txe, slow_points.xstar_pxn)
+        extra = dict(d1_t=errs.d1_t, d4_t=errs.d4_t, kick_t=errs.kick_t)
+    return LinearizedText(full_txn, lin_txn, np.asarray(one_step, dtype=np.float64), int(anchor_index), **extra)

@@ -37,9 +37,11 @@ ended on (``frac_converged``, ``frac_slow``, ``n_spurious``).
 Performance: on a busy 2-core machine, torch with 1 thread (``torch.set_num_threads(1)`` at
 program start, never changed later) ran this solver several times faster than with 2.
 """
-from core.fixed_points.dedup import deduplicate
+from core.fixed_points.dedup import deduplicate, thin
 from core.fixed_points.result import FixedPoints, residual_q
+from core.fixed_points.slow_points import SlowPointOptions, find_slow_points
 from core.fixed_points.solver import SolverOptions, find_fixed_points
 from core.fixed_points.spectrum import eigen_summary
 
-__all__ = ["FixedPoints", "SolverOptions", "find_fixed_points", "deduplicate", "eigen_summary", "residual_q"]
+__all__ = ["FixedPoints", "SolverOptions", "find_fixed_points", "SlowPointOptions", "find_slow_points", "deduplicate",
+           "thin", "eigen_summary", "residual_q"]

@@ -1,5 +1,6 @@
-"""Deduplication of fixed points, a named step (as in FixedPointFinder): single-linkage clusters of
-points closer than a tolerance, each represented by its member with the smallest q."""
+"""Deduplication, a named step (as in FixedPointFinder): ``deduplicate`` merges copies of one fixed point
+(single-linkage clusters of points closer than a tolerance, each represented by its member with the
+smallest q); ``thin`` keeps a dense set spaced out (a net: slow points along a line stay apart)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
-__all__ = ["deduplicate"]
+__all__ = ["deduplicate", "thin", "squared_distances"]
 
 
 def deduplicate(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -46,3 +47,34 @@ def deduplicate(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float) -> tuple
     starts = np.flatnonzero(np.r_[True, np.diff(labels[by_label_then_q]) != 0])
     return by_label_then_q[starts].astype(np.int64), labels
 
+
+
+def squared_distances(x_pxn: np.ndarray) -> np.ndarray:
+    """All pairwise squared Euclidean distances, p x p (clipped at 0 against rounding)."""
+    x = np.asarray(x_pxn, dtype=np.float64)
+    sq = (x * x).sum(1)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
+
+
+def thin(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float,
+         d2_pxp: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A net of spacing ``tol``: the slowest point is kept, every point within ``tol`` of a kept one is
+    merged into it, and so on in order of q. Unlike single linkage this never chains: points spaced
+    ``tol`` or more apart along a line all stay (``deduplicate`` would merge a dense line into one).
+    ``d2_pxp``: the squared distances if already computed (``squared_distances``).
+
+    Returns ``(kept_idx, labels_p)``: kept points in order of q, and for each point the kept point
+    it merged into (the first in that order within ``tol``).
+    """
+    d2 = squared_distances(xstar_pxn) if d2_pxp is None else d2_pxp
+    p = d2.shape[0]
+    labels = np.full(p, -1, np.int64)
+    kept: list[int] = []
+    for i in np.argsort(np.asarray(qstar_p, dtype=np.float64), kind="stable"):
+        if labels[i] >= 0:
+            continue
+        labels[(labels < 0) & (d2[i] <= tol * tol)] = len(kept)
+        labels[i] = len(kept)
+        kept.append(int(i))
+    return np.asarray(kept, np.int64), labels
