@@ -14,7 +14,7 @@ PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8
 ORDERED_RAMP = ("#C0392B", "#E67E22", "#95A5A6", "#5DADE2", "#1F4E99")
 TRAJECTORY_COLOR = "#111111"
 # Traces after the per-class cloud traces, in this order; the browser finds them via layout.meta.
-TRACE_ROLES = ("fp_stable", "fp_unstable", "readout", "trajectory", "start", "end", "highlight")
+TRACE_ROLES = ("fp_stable", "fp_unstable", "slow_points", "readout", "trajectory", "start", "end", "highlight")
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=14)
 
 
@@ -54,8 +54,8 @@ def _scatter(three_d: bool, **kwargs):
     return go.Scatter3d(**kwargs) if three_d else go.Scattergl(**kwargs)
 
 
-def _fixed_point_hover(qstar_p, top_abs_eig_p, slowest_tau_p) -> list[str]:
-    return [f"fixed point<br>q = {q:.1e}<br>|λ|max = {lam:.4f}<br>slowest τ = {tau:,.0f} tokens"
+def _fixed_point_hover(qstar_p, top_abs_eig_p, slowest_tau_p, kind: str = "fixed point") -> list[str]:
+    return [f"{kind}<br>q = {q:.1e}<br>|λ|max = {lam:.4f}<br>slowest τ = {tau:,.0f} tokens"
             for q, lam, tau in zip(qstar_p, top_abs_eig_p, slowest_tau_p)]
 
 
@@ -79,6 +79,7 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
     fig = go.Figure()
     _add_cloud(fig, view, class_names, class_colors(class_names, ordered), three_d)
     _add_fixed_points(fig, view.fp_xyz_px3, fps, three_d)
+    _add_slow_points(fig, analysis.slow_points, analysis.slow_line, three_d)
     _add_readout(fig, view, class_names, three_d)
     _add_trajectory_traces(fig, three_d)
     meta = {role: len(class_names) + i for i, role in enumerate(TRACE_ROLES)}
@@ -100,17 +101,34 @@ def _add_cloud(fig: go.Figure, view, class_names: list[str], colors: list[str], 
 
 
 def _add_fixed_points(fig: go.Figure, fp_xyz: np.ndarray, fps, three_d: bool) -> None:
+    """Converged fixed points only, stable and unstable (the solver's slow points are in its table)."""
     top_eig = np.abs(fps.eigvals_pxn[:, 0]) if fps.eigvals_pxn.size else np.zeros(len(fp_xyz))
     slow_tau = fps.tau_pxm[:, 0] if fps.tau_pxm.size else np.zeros(len(fp_xyz))
     hover = np.array(_fixed_point_hover(fps.qstar_p, top_eig, slow_tau))
-    for role, mask, symbol, label in (("fp_stable", fps.is_stable_p, "diamond", "stable fixed point"),
-                                      ("fp_unstable", ~fps.is_stable_p, "cross", "unstable fixed point")):
+    conv = fps.is_converged_p
+    for role, mask, symbol, label in (("fp_stable", conv & fps.is_stable_p, "diamond", "stable fixed point"),
+                                      ("fp_unstable", conv & ~fps.is_stable_p, "cross", "unstable fixed point")):
         fig.add_trace(_scatter(three_d, **_coords(fp_xyz[mask], three_d), mode="markers", name=label,
                                marker=dict(size=6 if three_d else 10, symbol=symbol,
                                            color="#222" if role == "fp_stable" else "#B03A2E",
                                            line=dict(width=1, color="white")),
                                hovertext=hover[mask], hoverinfo="text",
                                customdata=np.flatnonzero(mask).tolist()))  # plain list: clickData reads it
+
+
+def _add_slow_points(fig: go.Figure, slow_points, line, three_d: bool) -> None:
+    """The slow-point layer, coloured by log10 q (an empty trace when the analysis has none)."""
+    if slow_points is None or line is None or not slow_points.n_points:
+        fig.add_trace(_scatter(three_d, **_coords(np.zeros((0, 3)), three_d), mode="markers", name="slow points",
+                               showlegend=False, hoverinfo="skip"))
+        return
+    log_q = np.log10(np.maximum(np.asarray(slow_points.qstar_p, dtype=np.float64), 1e-40))
+    hover = _fixed_point_hover(slow_points.qstar_p, line.top_eig_p, line.tau_p, kind="slow point")
+    fig.add_trace(_scatter(three_d, **_coords(line.xyz_px3, three_d), mode="markers", name="slow points",
+                           marker=dict(size=3 if three_d else 6, color=log_q.astype(np.float32), colorscale="Plasma",
+                                       colorbar=dict(title="log10 q", thickness=10, len=0.5, x=1.0, y=0.3),
+                                       opacity=0.9),
+                           hovertext=hover, hoverinfo="text"))
 
 
 def _add_readout(fig: go.Figure, view, class_names: list[str], three_d: bool) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from dashboard.figures import FONT, axis_titles, class_colors
 
 __all__ = [
     "eigenvalue_figure", "time_constant_figure", "alignment_figure", "q_histogram", "explained_variance_figure",
     "readout_arrows_figure", "angle_heatmap", "evidence_plane_figure", "decomposition_bars",
-    "decomposition_path_figure", "with_trajectory",
+    "decomposition_path_figure", "with_trajectory", "line_profile_figure", "error_vs_kick_figure",
 ]
 
 
@@ -199,3 +200,52 @@ def with_trajectory(figure, xyz_tx3, tokens) -> dict:
         data[meta[role]] = {**data[meta[role]], **{axis: xyz[part, i] for i, axis in enumerate(axes)},
                             "hovertext": hover[part] if len(xyz) else []}
     return {**figure, "data": data}
+
+
+def line_profile_figure(position_p, tau_p, top_eig_p, cos_line_p, cos_readout_p) -> go.Figure:
+    """Along the line of slow points (x: position on it): the slowest time constant, the largest |λ|, and the
+    |cos| of the top right eigenvector with the line and with the readout."""
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    x = np.asarray(position_p, dtype=np.float32)
+    tau = np.asarray(tau_p, dtype=np.float64)
+    cap = float(np.nanmax(np.where(np.isfinite(tau), tau, np.nan))) * 10 if np.isfinite(tau).any() else 1e6
+    marker = dict(size=5, color="#0072B2")
+    fig.add_trace(go.Scatter(x=x, y=np.where(np.isfinite(tau), tau, cap).astype(np.float32), mode="markers+lines",
+                             name="slowest τ", marker=marker, line=dict(width=1, color="#0072B2"),
+                             hovertemplate="position %{x:.2f}<br>τ = %{y:,.0f} tokens<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=np.asarray(top_eig_p, np.float32), mode="markers+lines", name="|λ| max",
+                             marker=dict(marker, color="#009E73"), line=dict(width=1, color="#009E73"),
+                             hovertemplate="position %{x:.2f}<br>|λ| = %{y:.4f}<extra></extra>"), row=2, col=1)
+    for y, name, color in ((cos_line_p, "|cos| with the line", "#D55E00"), (cos_readout_p, "|cos| with the readout",
+                                                                             "#CC79A7")):
+        fig.add_trace(go.Scatter(x=x, y=np.asarray(y, np.float32), mode="markers+lines", name=name,
+                                 marker=dict(marker, color=color), line=dict(width=1, color=color),
+                                 hovertemplate="position %{x:.2f}<br>%{y:.2f}<extra>" + name + "</extra>"), row=3, col=1)
+    fig.add_hline(y=1.0, line=dict(color="#999", dash="dot"), row=2, col=1)
+    _layout(fig, height=560, legend=dict(orientation="h", y=1.06))
+    fig.update_yaxes(title="slowest τ (tokens)", type="log", row=1, col=1)
+    fig.update_yaxes(title="|λ| max", row=2, col=1)
+    fig.update_yaxes(title="top right eigenvector", range=[0, 1.05], row=3, col=1)
+    fig.update_xaxes(title="position along the line (state units; readout increases to the right)", row=3, col=1)
+    return fig
+
+
+def error_vs_kick_figure(kick_s, d1_s, d4_s, bin_kick_b, bin_d1_b, bin_d4_b, paper: float) -> go.Figure:
+    """One-step errors D1 and D4 of held-out tokens against the size of the true step |F(h, x) − h|, with the
+    median in bins of equal token counts; the paper's ~10% as a dashed line."""
+    fig = go.Figure()
+    for y, name, color in ((d1_s, "D1", "#D55E00"), (d4_s, "D4", "#0072B2")):
+        fig.add_trace(go.Scattergl(x=np.asarray(kick_s, np.float32), y=np.asarray(y, np.float32), mode="markers",
+                                   name=f"{name}, one token", marker=dict(size=3, color=color, opacity=0.18),
+                                   hoverinfo="skip"))
+    for y, name, color in ((bin_d1_b, "D1", "#D55E00"), (bin_d4_b, "D4", "#0072B2")):
+        fig.add_trace(go.Scatter(x=np.asarray(bin_kick_b, np.float32), y=np.asarray(y, np.float32),
+                                 mode="lines+markers", name=f"{name}, median", line=dict(color=color, width=3),
+                                 marker=dict(size=7, color=color),
+                                 hovertemplate="kick %{x:.2f}: median " + name + " %{y:.1%}<extra></extra>"))
+    fig.add_hline(y=paper, line=dict(color="#555", dash="dash"), annotation_text=f"paper ~{paper:.0%}",
+                  annotation_position="top left")
+    _layout(fig, height=380, legend=dict(orientation="h", y=1.14))
+    fig.update_xaxes(title="size of the true step |F(h, x) − h| (kick)", type="log")
+    fig.update_yaxes(title="one-step error (share of the step)", type="log", tickformat=".0%")
+    return fig

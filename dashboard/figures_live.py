@@ -11,7 +11,8 @@ import numpy as np
 
 from dashboard.figures import FONT, axis_titles, class_colors
 
-__all__ = ["word_scatter", "log_odds_scatter", "linearization_figure", "one_step_error_figure", "NEUTRAL"]
+__all__ = ["word_scatter", "log_odds_scatter", "linearization_figure", "one_step_error_figure", "d1_d4_figure",
+           "NEUTRAL"]
 
 NEUTRAL = "#B8BEC8"
 GRID = dict(gridcolor="#EEE", zeroline=False, automargin=True)
@@ -166,6 +167,30 @@ def one_step_error_figure(err_t, tokens, reference: float = 0.10, heldout_median
     x_axis = dict(tickmode="array", tickvals=steps, ticktext=_strings(tokens), tickangle=-45) \
         if 0 < len(tokens) <= 40 else dict(title=dict(text="token"))
     layout = _layout(320, bargap=0.15, showlegend=False, xaxis=x_axis,
+                     yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"),
+                     shapes=[_rule("y", y, color, dash, 2) for y, color, dash, _, _ in lines],
+                     annotations=[dict(xref="x domain", x=0 if side == "left" else 1, xanchor=side, yref="y", y=y,
+                                       yanchor="bottom", text=text, showarrow=False)
+                                  for y, _, _, text, side in lines])
+    return _figure(data, layout)
+
+
+def d1_d4_figure(d1_t, d4_t, tokens, reference: float = 0.10, d1_median: float | None = None,
+                 d4_median: float | None = None) -> dict:
+    """D1 and D4 per token (grouped bars, percent), with the paper's ~10% and the held-out medians marked."""
+    steps = np.arange(1, len(tokens) + 1)
+    words = _strings(tokens)
+    data = [dict(type="bar", x=steps, y=np.asarray(err, float) * 100, name=name, customdata=words,
+                 marker=dict(color=color), hovertemplate="#%{x} %{customdata}: " + name + " %{y:.1f}%<extra></extra>")
+            for err, name, color in ((d1_t, "D1 (state and word linearized)", "#E69F00"),
+                                     (d4_t, "D4 (state only, exact word)", "#0072B2"))]
+    lines = [(reference * 100, "#D55E00", "dash", f"paper: ~{reference:.0%}", "left")]
+    for value, name, color in ((d1_median, "D1", "#B86E00"), (d4_median, "D4", "#005A8C")):
+        if value is not None and np.isfinite(value):
+            lines.append((value * 100, color, "dot", f"held-out median {name}: {value:.1%}", "right"))
+    x_axis = dict(tickmode="array", tickvals=steps, ticktext=words, tickangle=-45) \
+        if 0 < len(tokens) <= 40 else dict(title=dict(text="token"))
+    layout = _layout(340, bargap=0.15, barmode="group", legend=dict(orientation="h", y=1.14), xaxis=x_axis,
                      yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"),
                      shapes=[_rule("y", y, color, dash, 2) for y, color, dash, _, _ in lines],
                      annotations=[dict(xref="x domain", x=0 if side == "left" else 1, xanchor=side, yref="y", y=y,

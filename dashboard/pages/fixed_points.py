@@ -5,10 +5,12 @@ import dash
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
+from core.fixed_points.slow_points import SlowPointOptions
 from core.geometry import readout_alignment
 from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
-from dashboard.components.page_shell import load_analyzed, page_frame, resolve_run_id, section, unavailable, url_sync
+from dashboard.components.page_shell import (load_analyzed, not_computed, page_frame, resolve_run_id, section,
+                                             unavailable, url_sync)
 from dashboard.runtime import bundles, model_memo
 
 dash.register_page(__name__, path="/fixed-points", name="Fixed points", title="attractorscope · Fixed points", order=1)
@@ -18,9 +20,12 @@ INTRO = ("A fixed point is a hidden state the network stays in when it reads not
          "precision by a damped Newton solver from 1,024 states the network really visited, they show where the "
          "dynamics rest. Click one to see its Jacobian spectrum: eigenvalues near the unit circle are slow modes that "
          "remember evidence for τ tokens; their eigenvectors' alignment with the readout tells whether that memory "
-         "reaches the prediction.")
+         "reaches the prediction. Between the few exact fixed points lie many slow points, where the state barely "
+         "moves: together they trace the attractor (a line for binary sentiment), shown as a layer coloured by q "
+         "and, below, as curves along the line.")
 TABLE_ROWS = 60
 SORT_OPTIONS = [{"label": "q", "value": "q"}, {"label": "slowest τ", "value": "tau"}, {"label": "stability", "value": "stable"}]
+SORT_VALUES = tuple(o["value"] for o in SORT_OPTIONS)
 
 
 def layout(model=None, **_query):
@@ -60,6 +65,7 @@ def clicked_index(click) -> int | None:
 
 
 def _body(run_id, sort_by):
+    sort_by = sort_by if sort_by in SORT_VALUES else "tau"  # part of a memo key: only the offered values reach it
     bundle, problem = load_analyzed(run_id, ("fixed_points", "attractor"), "Fixed points")
     if problem is not None:
         return problem
@@ -73,17 +79,39 @@ def _sections(bundle, run_id, sort_by):
     # open on the stable, converged point most initial states reached: the attractor's anchor
     start = int(np.argmax(fps.counts_p * fps.is_converged_p * (1 + fps.is_stable_p * fps.n_inits))) \
         if fps.n_points else None
-    stats = (f"{fps.n_points} distinct fixed points ({int(fps.is_stable_p.sum())} stable, "
-             f"{int(fps.is_slow_p.sum())} slow points) from {fps.n_inits:,} initial states; "
-             f"{fps.frac_converged:.1%} reached q < {fps.tol_q:.0e} in {fps.wall_time_s:.2f} s; "
-             f"{fps.n_spurious} ended outside the reachable box.")
+    conv = fps.is_converged_p
+    stats = (f"{int(conv.sum())} fixed points ({int((conv & fps.is_stable_p).sum())} stable) from {fps.n_inits:,} "
+             f"initial states in {fps.wall_time_s:.2f} s: {fps.frac_converged:.1%} of them converged (q < "
+             f"{fps.tol_q:.0e}, confirmed by Newton polishing), {fps.frac_slow:.1%} ended on one of "
+             f"{int(fps.is_slow_p.sum())} slow points of the solver (listed in the table, not drawn), "
+             f"{fps.n_spurious} outside the reachable box.")
     return html.Div(className="fp-grid", children=[
         section("Fixed points on the attractor", dcc.Graph(id=ids.FP_GRAPH, figure=fig, className="graph-tall"),
-                note="Click a fixed point (◆ stable, ✚ unstable) to inspect it. " + stats),
+                note="Click a fixed point (◆ stable, ✚ unstable) to inspect it; the small dots are slow points, "
+                     "coloured by log10 q. " + stats),
         html.Div(_detail(run_id, start) if start is not None else "", id=ids.FP_DETAIL),
+        _line_section(bundle, run_id),
         section("How well the solver converged", dcc.Graph(figure=fa.q_histogram(fps.qstar_p, fps.counts_p, fps.tol_q))),
         section("All fixed points", _table(fps, sort_by)),
     ])
+
+
+def _line_section(bundle, run_id):
+    """The slow points as a line: what the local dynamics do along it."""
+    sp, line = bundle.analysis.slow_points, bundle.analysis.slow_line
+    if sp is None or line is None:
+        return not_computed("Slow points", run_id)
+    if sp.n_points < 2:
+        return section("Along the line of slow points", unavailable("Fewer than two slow points were found."))
+    note = (f"{sp.n_points} slow points, thinned from the {sp.n_inits:,} visited states relaxed with zero input "
+            f"until they moved less than {SlowPointOptions().speed_frac:.0%} of a typical word's kick per token ({sp.frac_slow:.0%} got there). "
+            f"Their first principal component (the line) holds {line.explained_ratio:.1%} of their spread; its "
+            f"|cos| with the readout is {line.readout_cos:.2f}, and the slow points span "
+            f"{line.readout_span:.0%} of the readout range of held-out final states. Per point: the slowest time "
+            f"constant, the largest |λ| and how the slowest mode lines up with the line (local direction) and "
+            f"with the readout. Near |λ| = 1 and aligned with the line, the network integrates evidence along it.")
+    return section("Along the line of slow points", dcc.Graph(figure=fa.line_profile_figure(
+        line.position_p, line.tau_p, line.top_eig_p, line.cos_line_p, line.cos_readout_p)), note=note)
 
 
 def _detail(run_id, index):

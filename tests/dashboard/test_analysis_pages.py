@@ -2,6 +2,7 @@
 model, explain broken and unknown models, and say "not computed" when the analysis lacks what they need."""
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 from dash import Patch, dcc
@@ -163,3 +164,64 @@ def test_compare_default_partner_prefers_the_same_task_and_another_cell():
     assert default_partner(rows, "gru-cat3") == "lstm-cat3"
     assert default_partner(rows, "reviews") == "gru-cat3"
     assert default_partner([s("only")], "only") == "only"
+
+
+def test_linearization_shows_d1_and_d4_around_slow_points_and_the_kick_curve(app_ctx):
+    from dashboard.pages import linearization
+
+    text = "red green red the red"
+    body = linearization._body(TINY_RUN_ID, text)
+    figures = [go.Figure(g.figure) for g in _graphs(body)]
+    assert len(figures) == 3
+    bars = [t for t in figures[1].data if t.type == "bar"]
+    assert [t.name.split()[0] for t in bars] == ["D1", "D4"]
+    assert all(len(t.y) == 5 and list(t.customdata) == text.split() for t in bars)
+    assert {"D1, median", "D4, median"} <= {t.name for t in figures[2].data}
+    assert "F(h*, 0) + J_h·(h − h*) + J_x·x" in linearization.INTRO  # both definitions, in symbols
+    assert "F(h*, x) + J_h(h*, x)·(h − h*)" in linearization.INTRO
+    page = _text(body)
+    assert "D1 median on held-out texts" in page and "D4 median on held-out texts" in page
+    assert "median kick" in page and "not computed" not in page
+
+
+def test_linearization_without_slow_points_falls_back_to_fixed_points(strip):
+    from dashboard.pages import linearization
+
+    strip("slowlin_d1_median")
+    body = linearization._body(TINY_RUN_ID, "red green red")
+    figures = [go.Figure(g.figure) for g in _graphs(body)]
+    assert len(figures) == 2 and len([t for t in figures[1].data if t.type == "bar"]) == 1
+    text = _text(body)
+    assert "not computed for this model" in text and f"python -m core analyze {TINY_RUN_ID}" in text
+
+
+def test_fixed_points_page_draws_the_slow_point_layer_and_the_line(app_ctx):
+    from dashboard.pages import fixed_points
+    from dashboard.runtime import bundles
+
+    bundle = bundles().get(TINY_RUN_ID)
+    sp = bundle.analysis.slow_points
+    body = fixed_points._sections(bundle, TINY_RUN_ID, "tau")
+    figures = [go.Figure(g.figure) for g in _graphs(body)]
+    attractor = figures[0]
+    slow = attractor.data[attractor.layout.meta["slow_points"]]
+    assert slow.name == "slow points" and len(slow.x) == sp.n_points
+    np.testing.assert_allclose(slow.marker.color, np.log10(sp.qstar_p), rtol=1e-6)
+    fps = bundle.analysis.fixed_points
+    drawn = len(attractor.data[attractor.layout.meta["fp_stable"]].x) + \
+        len(attractor.data[attractor.layout.meta["fp_unstable"]].x)
+    assert drawn == int(fps.is_converged_p.sum())  # only converged fixed points are drawn as fixed points
+    line = next(f for f in figures if len(f.data) == 4 and f.data[0].name == "slowest τ")
+    assert all(len(t.x) == sp.n_points for t in line.data)
+    assert "Along the line of slow points" in _text(body)
+
+
+def test_fixed_points_page_without_slow_points_says_not_computed(strip):
+    from dashboard.pages import fixed_points
+    from dashboard.runtime import bundles
+
+    strip("sp_xstar_pxn")
+    body = fixed_points._sections(bundles().get(TINY_RUN_ID), TINY_RUN_ID, "tau")
+    attractor = go.Figure(_graphs(body)[0].figure)
+    assert len(attractor.data[attractor.layout.meta["slow_points"]].x) == 0
+    assert "Slow points: not computed for this model" in _text(body)

@@ -171,9 +171,11 @@ def check_linearization(page, b, run_id):
     assert page.input_value("#linearization-text") == text
     tokens = tokenize(text)
     bars = [t for t in graph(page, "#linearization-body .card:nth-child(2)")["data"] if t["type"] == "bar"]
-    assert len(bars) == 1
-    assert len(bars[0]["x"]) == len(bars[0]["y"]) == len(tokens)
-    assert bars[0]["customdata"] == tokens
+    with_slow_points = b.analysis.slow_linearization is not None  # D1 and D4 around slow points, else D1 only
+    assert [t["name"].split()[0] for t in bars] == (["D1", "D4"] if with_slow_points else ["this"])
+    for bar in bars:
+        assert len(bar["x"]) == len(bar["y"]) == len(tokens)
+        assert bar["customdata"] == tokens
     assert page.inner_text("#linearization-body .card .note").startswith(f"{len(tokens)} tokens.")
     assert all(v and v != "–" for v in texts(page, "#linearization-body .metric .value"))
 
