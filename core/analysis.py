@@ -26,7 +26,7 @@ from core.pca import StatePCA
 from core.tasks import Split, encode_split, load_task
 from core.tasks.synthetic import evidence_counts, evidence_words
 
-__all__ = ["analyze_bundle", "relax", "CLOUD_SIZE"]
+__all__ = ["analyze_bundle", "relax", "visited_states", "CLOUD_SIZE"]
 
 CLOUD_SIZE = 20_000
 N_TRAJ_SAMPLE = 40
@@ -101,6 +101,19 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
             "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"]),
             "n_slow_points": int(len(arrays["sp_qstar_p"])), "d1_median": float(arrays["slowlin_d1_median"]),
             "d4_median": float(arrays["slowlin_d4_median"])}
+
+
+def visited_states(bundle, count: int, max_sequences: int = 2000, seed: int = 0) -> np.ndarray:
+    """``count`` hidden states (float64) drawn from the model's trajectories on held-out texts, read the
+    way the analysis reads them (its sample of the test split, each text cut to the analysis window):
+    the initial states of a fixed-point or slow-point search (benchmarks use it)."""
+    rng = np.random.default_rng(seed)
+    data = load_task(bundle.config.task)
+    split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
+    ids, lengths, _, _ = _sample_sequences(split, bundle.vocab, rng, max_sequences)
+    states = _states(bundle.model, ids, lengths)
+    visited = states[np.arange(ids.shape[1])[None, :] < lengths[:, None]]
+    return visited[rng.integers(0, len(visited), count)].astype(np.float64)
 
 
 def _sample_sequences(split: Split, vocab, rng, max_sequences: int):

@@ -15,7 +15,8 @@ from core.fixed_points.result import residual_q
 __all__ = ["Search", "g_matrix"]
 
 _ARMIJO = 1e-4
-_PROGRESS_WINDOW = 4
+_PROGRESS_WINDOW = 4  # iterations a point gets to halve q ...
+_SLOW_WINDOW = 4      # ... and below q_slow, where Newton near a true fixed point converges in a step or two
 _HALVINGS = 6
 _LM_LAMBDA0, _LM_DOWN, _LM_UP, _LM_TO_NEWTON, _LM_GIVE_UP = 1e-2, 1 / 3, 4.0, 1e-6, 1e10
 
@@ -51,7 +52,6 @@ class Search:
         self.use_lm, self.done = torch.zeros(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)
         self.lam = torch.full((b,), _LM_LAMBDA0, dtype=torch.float64)
         self.q_ref, self.ref_iter = self.q.clone(), torch.zeros(b, dtype=torch.int64)
-        self.grad, self.grad_ref = torch.full((b,), float("inf"), dtype=torch.float64), torch.full((b,), float("inf"), dtype=torch.float64)
 
     # -- helpers
     def project(self, v):
@@ -95,7 +95,6 @@ class Search:
         self.n_iters[active] += 1
         g = g_matrix(self.cell, self.h[active], self.xj, self.wj)
         r = self.f[active] - self.h[active]
-        self.grad[active] = torch.linalg.vector_norm((g.mT @ r.to(g.dtype).unsqueeze(-1))[..., 0], dim=1).double()
         newton = ~self.use_lm[active]
         if bool(newton.all()):  # the common case: no masked copy of the Jacobians
             self.newton(active, g, r)
@@ -152,13 +151,14 @@ class Search:
             sel = sel[~ok & ~give_up]
 
     def check_progress(self, active, it):
-        """Every _PROGRESS_WINDOW iterations: a point whose q did not halve or that sits against the box is
-        stuck; below q_slow it may also go on while the gradient of q halves (it is settling into the
-        minimum of q at a slow point, which LM finds) rather than crawling along a slow manifold."""
-        due = active[(it + 1 - self.ref_iter[active]) >= _PROGRESS_WINDOW]
-        q, ref, grad = self.q[due], self.q_ref[due], self.grad[due]
-        stuck = (q > 0.5 * ref) & ((q >= self.q_slow) | (grad > 0.5 * self.grad_ref[due])) | ~self.in_box(self.h[due])
-        self.q_ref[due], self.grad_ref[due], self.ref_iter[due] = q, grad, it + 1
+        """A point whose q did not halve in _PROGRESS_WINDOW iterations (_SLOW_WINDOW below q_slow: a point
+        there is slow already, and crawling along a slow manifold is not converging) or that sits
+        against the box is stuck."""
+        age = it + 1 - self.ref_iter[active]
+        due = active[(age >= _PROGRESS_WINDOW) | ((age >= _SLOW_WINDOW) & (self.q[active] < self.q_slow))]
+        q, ref = self.q[due], self.q_ref[due]
+        stuck = (q > 0.5 * ref) | ~self.in_box(self.h[due])
+        self.q_ref[due], self.ref_iter[due] = q, it + 1
         self.stop(due[stuck])
 
     def stop(self, idx):
@@ -184,7 +184,7 @@ class Search:
         self.q[redo] = residual_q(self.f[redo], self.h[redo])[1]
         self.restarts[redo] += 1
         self.use_lm[redo], self.lam[redo] = False, _LM_LAMBDA0
-        self.q_ref[redo], self.grad_ref[redo] = self.q[redo], float("inf")
+        self.q_ref[redo] = self.q[redo]
 
     def polish(self, subset, target_q, rounds=4):
         """Float64 Newton with backtracking on the points of ``subset`` that are below q_slow and not yet

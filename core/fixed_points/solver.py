@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from core.dynamics import step_and_jacobians
-from core.fixed_points.dedup import deduplicate
+from core.fixed_points.dedup import deduplicate, thin
 from core.fixed_points.result import FixedPoints, residual_q
 from core.fixed_points.search import Search
 from core.fixed_points.spectrum import eigen_summary
@@ -39,20 +39,22 @@ class SolverOptions:
     """How the search runs.
 
     ``warm_steps`` steps of the cell's fixed-point map precede the search (None: the cell's, 5; 30
-    for LSTM, whose map keeps c at equilibrium). A stuck point (module doc) restarts after
-    max(warm_steps, 50) x 2**k more steps along the flow from its relaxation, at most
+    for LSTM, whose map keeps c at equilibrium). Points are stuck when q fails to halve in 4
+    iterations (2 below ``q_slow``) or lie against the box; a stuck point (module doc) restarts
+    after max(warm_steps, 50) x 2**k more steps along the flow from its relaxation, at most
     ``max_restarts`` times. ``q_slow`` is for states of norm ~1: it scales with the squared median
-    norm of the warm-started inits (the threshold used is stored in the result). Points are stuck when q fails to halve in 4 iterations (fall by 0.1%
-    below ``q_slow``) or lie against the box. Representatives are polished in float64 towards
-    ``polish_q`` and count as converged only below ``confirm_q`` (tol_q alone if ``polish_q`` is
-    above it, i.e. polishing is off). ``dedup_rtol`` is relative to the
-    state scale (median norm of the final points, at least 1e-3). ``max_step`` caps each step's
-    2-norm (times the per-coordinate state scale when that exceeds 1). ``jac_dtype``: precision of
-    the Jacobian, the Newton/LM solves and the forward steps inside the loop (inexact Newton;
-    every step is accepted on the float64 q); the iterate, residual, q, polish and
-    eigendecomposition are always float64. ``chord_steps`` extra steps per iteration reuse the
-    Newton LU factors. ``noise`` adds Gaussian noise of that standard deviation to the inits
-    (seeded by ``seed``). ``n_modes`` slowest eigenvectors are kept per point.
+    norm of the warm-started inits (the threshold used is stored in the result). Representatives
+    are polished in float64 towards ``polish_q`` and count as converged only below ``confirm_q``
+    (tol_q alone if ``polish_q`` is above it, i.e. polishing is off). ``dedup_rtol`` is relative to
+    the state scale (median norm of the final points, at least 1e-3); slow points, whose position
+    along their slow direction q barely pins down, are merged into a net of spacing
+    ``slow_dedup_rtol`` (same scale). ``max_step`` caps each step's 2-norm (times the
+    per-coordinate state scale when that exceeds 1). ``jac_dtype``: precision of the Jacobian, the
+    Newton/LM solves and the forward steps inside the loop (inexact Newton; every step is accepted
+    on the float64 q); the iterate, residual, q, polish and eigendecomposition are always float64.
+    ``chord_steps`` extra steps per iteration reuse the Newton LU factors. ``noise`` adds Gaussian
+    noise of that standard deviation to the inits (seeded by ``seed``). ``n_modes`` slowest
+    eigenvectors are kept per point.
     """
     tol_q: float = 1e-10
     q_slow: float = 1e-6
@@ -64,6 +66,7 @@ class SolverOptions:
     chord_steps: int = 2
     jac_dtype: torch.dtype = torch.float32
     dedup_rtol: float = 1e-4
+    slow_dedup_rtol: float = 1e-2
     polish_q: float = 1e-20
     n_modes: int = 3
     noise: float = 0.0
@@ -112,13 +115,14 @@ def _deduplicated(model, search: Search, opts: SolverOptions, start: float) -> F
     test_copies_of_an_ill_conditioned_point_merge_after_polishing). Each init then takes the status
     of the distinct point its cluster ended on."""
     h_np = search.h.numpy()
-    tol = opts.dedup_rtol * max(float(np.median(np.linalg.norm(h_np, axis=1))) if len(h_np) else 1.0, 1e-3)
+    scale = max(float(np.median(np.linalg.norm(h_np, axis=1))) if len(h_np) else 1.0, 1e-3)
+    tol = opts.dedup_rtol * scale
     reps, labels = deduplicate(h_np, search.q.numpy(), tol)
     reps_t = torch.from_numpy(reps)
     search.polish(reps_t, opts.polish_q)
     pts = (search.h[reps_t], search.q[reps_t], search.n_iters[reps_t], search.in_box()[reps_t])
     return _summarize(model, *[t.numpy() for t in pts], labels, search.q.numpy(), search.x, search.w, start,
-                      opts=opts, tol=tol, q_slow=search.q_slow)
+                      opts=opts, scale=scale, q_slow=search.q_slow)
 
 
 def _confirm_level(opts: SolverOptions) -> float:
@@ -126,19 +130,36 @@ def _confirm_level(opts: SolverOptions) -> float:
     return min(opts.tol_q, max(opts.confirm_q, opts.polish_q))
 
 
-def _summarize(model, y_pxm, q_p, n_iters_p, in_box_p, labels_b, q_b, x, w, start, *, opts, tol,
+def _merge_slow(y_pxm, q_p, slow_p, final_b, slow_tol):
+    """Slow points are not solved to rounding (q is flat along the slow direction): merge them into a net
+    of spacing ``slow_tol`` (``dedup.thin``), slowest first. Returns the points kept and each init's
+    index among them."""
+    target = np.arange(len(q_p))
+    idx = np.flatnonzero(slow_p)
+    if len(idx) > 1:
+        kept, labels = thin(y_pxm[idx], q_p[idx], slow_tol)
+        target[idx] = idx[kept][labels]
+    keep = target == np.arange(len(q_p))
+    new_index = np.cumsum(keep) - 1
+    return keep, new_index[target[final_b]] if len(final_b) else final_b
+
+
+def _summarize(model, y_pxm, q_p, n_iters_p, in_box_p, labels_b, q_b, x, w, start, *, opts, scale,
                q_slow) -> FixedPoints:
     """Merge (polished) candidates that now coincide, lift them to full states, classify them and
     eigendecompose the distinct ones; every init takes the status of the point it ended on."""
-    reps, merged = deduplicate(y_pxm, q_p, tol)
+    reps, merged = deduplicate(y_pxm, q_p, opts.dedup_rtol * scale)
     final_b = merged[labels_b]                      # each init's distinct point
     xs = model.cell.lift(torch.from_numpy(y_pxm[reps]), x, w) if len(reps) else \
         torch.zeros(0, model.state_size, dtype=torch.float64)
-    f, jac = (step_and_jacobians(model, xs, x, w)[:2]) if len(reps) else (xs, None)
-    q_rep = residual_q(f, xs)[1].numpy()
+    q_rep = residual_q(model.cell.step(xs, x, w), xs)[1].numpy()
     box = in_box_p[reps]
     conv = (q_rep <= _confirm_level(opts)) & box
     slow = ~conv & box & (q_rep < q_slow)
+    keep, final_b = _merge_slow(y_pxm[reps], q_rep, slow, final_b, opts.slow_dedup_rtol * scale)
+    reps, xs, q_rep, box, conv, slow = reps[keep], xs[torch.from_numpy(keep)], q_rep[keep], box[keep], conv[keep], \
+        slow[keep]
+    jac = step_and_jacobians(model, xs, x, w)[1] if len(reps) else None
     counts = np.bincount(final_b, minlength=len(reps)).astype(np.int64)
     order = np.lexsort((q_rep, -counts, ~conv))     # converged first, then most visited
     rank = np.empty_like(order)
