@@ -1,4 +1,6 @@
-"""The science figures of issue 4, computed from the bundled analyses (and an N-class sweep).
+"""The science figures of issues 4 and 15, computed from the bundled analyses (and an N-class sweep):
+geometry, fixed points, and per bundle the slow points (how many, their spread along the readout,
+the line's alignment) and the D1 / D4 linearization errors around them.
 
     python benchmarks/science_report.py            # report on the bundled models
     python benchmarks/science_report.py --sweep    # also train GRUs on N = 2..5 classes (a few minutes)
@@ -55,8 +57,10 @@ def report(run_id: str) -> None:
           f"(relaxed 20 steps: PC1 {relaxed[0]:.1%}, PC1-2 {relaxed[:2].sum():.1%}, dims95 {geo.relaxed_dims95}); "
           f"dims 90/95% = {geo.final_dims90}/{geo.final_dims95}; "
           f"readout angles {off.min():.0f}-{off.max():.0f} deg (simplex {geo.simplex_angle:.0f}); "
-          f"{fps.n_points} fixed points ({int(fps.is_stable_p.sum())} stable, {int(fps.is_converged_p.sum())} converged); "
-          f"lin. error median {analysis.linearization.err_median:.1%}")
+          f"{int(fps.is_converged_p.sum())} converged fixed points ({int((fps.is_stable_p & fps.is_converged_p).sum())} "
+          f"stable; {fps.frac_converged:.1%} of inits), {int(fps.is_slow_p.sum())} slow ({fps.frac_slow:.1%} of inits); "
+          f"lin. error (D1) median around the fixed points {analysis.linearization.err_median:.1%}")
+    slow_point_report(run_id, analysis)
     if len(bundle.class_names) == 2:
         cos, tau = _readout_alignment(analysis, bundle)
         taus = fps.tau_pxm[fps.is_converged_p, 0] if fps.is_converged_p.any() else fps.tau_pxm[:, 0]
@@ -76,6 +80,26 @@ def report(run_id: str) -> None:
         print(f"  |cos(top right eigenvector, line)| at each converged fixed point: "
               f"{', '.join(f'{c:.3f}' for c in along) or 'none'} (their slowest tau: "
               f"{', '.join(f'{t:,.0f}' for t in fps.tau_pxm[fps.is_converged_p, 0])} tokens)")
+
+
+def slow_point_report(run_id: str, analysis) -> None:
+    """The slow points, the line through them and the D1 / D4 linearization errors around them."""
+    sp, line, lin = analysis.slow_points, analysis.slow_line, analysis.slow_linearization
+    if sp is None or line is None or lin is None:
+        print(f"  slow points: not computed (python -m core analyze {run_id})")
+        return
+    conv_stable = sp.is_stable_p.mean() if sp.n_points else float("nan")
+    print(f"  slow points: {sp.n_points} (thinned from {sp.n_inits:,} relaxed visited states, {sp.frac_slow:.0%} got "
+          f"slow, {sp.wall_time_s:.1f} s); line (PC1) holds {line.explained_ratio:.1%} of their spread; spread along "
+          f"the readout: {line.readout_span:.0%} of the held-out final states' range; |cos(line, readout)| = "
+          f"{line.readout_cos:.3f}; median |cos(top right eigenvector, line)| {np.median(line.cos_line_p):.3f}, "
+          f"with the readout {np.median(line.cos_readout_p):.3f}; slowest tau median {np.median(line.tau_p):,.0f} "
+          f"tokens; {conv_stable:.0%} stable")
+    print(f"  linearization around the nearest slow point, {lin.n_tokens:,} held-out tokens: D1 median "
+          f"{lin.d1_median:.1%}, D4 median {lin.d4_median:.1%} (median kick {lin.kick_median:.2f}, state norm "
+          f"{lin.state_norm_median:.2f}, distance to the slow point {lin.distance_median:.2f}); D1 / D4 in the "
+          f"smallest-kick tenth {lin.bin_d1_b[0]:.1%} / {lin.bin_d4_b[0]:.1%}, largest {lin.bin_d1_b[-1]:.1%} / "
+          f"{lin.bin_d4_b[-1]:.1%}")
 
 
 def sweep(steps: int) -> None:
