@@ -118,7 +118,7 @@ def flipflop_models(args):
     from core.models import build_model
     from core.tasks.flipflop import flipflop_batch, train_flipflop
 
-    for units, steps, seed in ((16, 600, 0), (64, 1500, 1)):
+    for units, steps, seed in ((16, 400, 0), (64, 1500, 1)):
         path = Path(args.cache_dir) / f"flipflop-gru{units}-steps{steps}-seed{seed}.pt"
         if path.is_file():
             model = build_model(ModelConfig(cell="gru", units=units, embed_dim=3, vocab_size=7, num_classes=3))

@@ -55,7 +55,7 @@ def memory_ids(bits: int = 3, hold: int = 20) -> np.ndarray:
     return np.asarray(rows, np.int64)
 
 
-def train_flipflop(units: int = 16, bits: int = 3, steps: int = 600, batch: int = 64, length: int = 48,
+def train_flipflop(units: int = 16, bits: int = 3, steps: int = 400, batch: int = 64, length: int = 48,
                    lr: float = 1e-2, cell: str = "gru", seed: int = 0) -> tuple[RNNClassifier, float]:
     """A small RNN trained on the flip-flop; returns (model in eval mode, final mean squared error on fresh data)."""
     rng = np.random.default_rng(seed)

@@ -51,14 +51,13 @@ def flipflop():
     with torch.no_grad():
         visited = model.run(torch.from_numpy(ids)).reshape(-1, model.state_size).double().numpy()
     inits = visited[np.random.default_rng(0).integers(0, len(visited), 1024)]
-    return model, mse, attractors.detach().numpy(), inits
+    return model, mse, attractors.detach().numpy(), inits, find_fixed_points(model, inits)
 
 
 def test_stable_fixed_points_are_the_relaxed_memories(flipflop):
-    model, mse, attractors, inits = flipflop
+    model, mse, attractors, inits, fps = flipflop
     assert mse < 0.05  # it learned the task
     distinct = attractors[np.unique(np.round(attractors, 6), axis=0, return_index=True)[1]]
-    fps = find_fixed_points(model, inits)
     stable = fps.xstar_pxn[fps.is_converged_p & fps.is_stable_p]
     dist = np.linalg.norm(stable[:, None] - distinct[None], axis=2)
     assert len(stable) == len(distinct) >= 6
@@ -66,8 +65,7 @@ def test_stable_fixed_points_are_the_relaxed_memories(flipflop):
 
 
 def test_every_init_is_converged_or_honestly_slow_and_nothing_spurious_converges(flipflop):
-    model, _, _, inits = flipflop
-    fps = find_fixed_points(model, inits)
+    model, _, _, inits, fps = flipflop
     assert fps.frac_converged + fps.frac_slow >= 0.95 and fps.n_spurious == 0
     w = model.weights(torch.float64)
     conv = torch.from_numpy(fps.xstar_pxn[fps.is_converged_p])
