@@ -8,7 +8,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
-__all__ = ["deduplicate", "thin", "squared_distances"]
+__all__ = ["deduplicate", "thin", "thin_to", "squared_distances"]
 
 
 def deduplicate(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -78,3 +78,19 @@ def thin(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float,
         labels[i] = len(kept)
         kept.append(int(i))
     return np.asarray(kept, np.int64), labels
+
+
+def thin_to(xstar_pxn: np.ndarray, qstar_p: np.ndarray, tol: float, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """``thin`` at spacing ``tol``, widened to the smallest spacing (to 2%) that keeps at most ``cap`` points:
+    a bounded set that still covers the whole spread, not its slowest corner."""
+    d2 = squared_distances(xstar_pxn)
+    kept, labels = thin(xstar_pxn, qstar_p, tol, d2)
+    if len(kept) <= cap:
+        return kept, labels
+    lo, hi = tol, max(tol, 1e-300) * 2.0
+    while len(thin(xstar_pxn, qstar_p, hi, d2)[0]) > cap:
+        lo, hi = hi, hi * 2.0
+    while hi > lo * 1.02:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if len(thin(xstar_pxn, qstar_p, mid, d2)[0]) > cap else (lo, mid)
+    return thin(xstar_pxn, qstar_p, hi, d2)

@@ -34,7 +34,7 @@ import torch
 
 from core.cells import in_box
 from core.dynamics import step_and_jacobians
-from core.fixed_points.dedup import squared_distances, thin
+from core.fixed_points.dedup import thin_to
 from core.fixed_points.result import FixedPoints, residual_q
 from core.fixed_points.spectrum import eigen_summary
 
@@ -119,15 +119,6 @@ def _net(h_pxn, q_p, steps_p, opts: SlowPointOptions, state_size: int):
         return h_pxn.reshape(0, state_size), q_p, steps_p.astype(np.int64), np.zeros(0, np.int64)
     cap = default_max_points(state_size) if opts.max_points is None else opts.max_points
     tol = opts.spacing_rtol * max(float(np.median(np.linalg.norm(h_pxn, axis=1))), 1e-6)
-    d2 = squared_distances(h_pxn)
-    kept, labels = thin(h_pxn, q_p, tol, d2)
-    if len(kept) > cap:  # the smallest spacing (to 2%) that keeps at most cap points
-        lo, hi = tol, tol * 2.0
-        while len(thin(h_pxn, q_p, hi, d2)[0]) > cap:
-            lo, hi = hi, hi * 2.0
-        while hi > lo * 1.02:
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if len(thin(h_pxn, q_p, mid, d2)[0]) > cap else (lo, mid)
-        kept, labels = thin(h_pxn, q_p, hi, d2)
+    kept, labels = thin_to(h_pxn, q_p, tol, cap)
     counts = np.bincount(labels, minlength=len(kept)).astype(np.int64)
     return h_pxn[kept], q_p[kept], steps_p[kept].astype(np.int64), counts

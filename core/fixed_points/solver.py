@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from core.dynamics import step_and_jacobians
-from core.fixed_points.dedup import deduplicate, thin
+from core.fixed_points.dedup import deduplicate, thin_to
 from core.fixed_points.result import FixedPoints, residual_q
 from core.fixed_points.search import Search
 from core.fixed_points.spectrum import eigen_summary
@@ -48,7 +48,8 @@ class SolverOptions:
     (tol_q alone if ``polish_q`` is above it, i.e. polishing is off). ``dedup_rtol`` is relative to
     the state scale (median norm of the final points, at least 1e-3); slow points, whose position
     along their slow direction q barely pins down, are merged into a net of spacing
-    ``slow_dedup_rtol`` (same scale). ``max_step`` caps each step's 2-norm (times the
+    ``slow_dedup_rtol`` (same scale), widened until at most ``max_slow_points`` remain (the dense
+    slow-point set is ``find_slow_points``' job). ``max_step`` caps each step's 2-norm (times the
     per-coordinate state scale when that exceeds 1). ``jac_dtype``: precision of the Jacobian, the
     Newton/LM solves and the forward steps inside the loop (inexact Newton; every step is accepted
     on the float64 q); the iterate, residual, q, polish and eigendecomposition are always float64.
@@ -67,6 +68,7 @@ class SolverOptions:
     jac_dtype: torch.dtype = torch.float32
     dedup_rtol: float = 1e-4
     slow_dedup_rtol: float = 1e-2
+    max_slow_points: int = 64
     polish_q: float = 1e-20
     n_modes: int = 3
     noise: float = 0.0
@@ -130,14 +132,14 @@ def _confirm_level(opts: SolverOptions) -> float:
     return min(opts.tol_q, max(opts.confirm_q, opts.polish_q))
 
 
-def _merge_slow(y_pxm, q_p, slow_p, final_b, slow_tol):
+def _merge_slow(y_pxm, q_p, slow_p, final_b, slow_tol, cap):
     """Slow points are not solved to rounding (q is flat along the slow direction): merge them into a net
-    of spacing ``slow_tol`` (``dedup.thin``), slowest first. Returns the points kept and each init's
-    index among them."""
+    of spacing ``slow_tol``, widened until at most ``cap`` remain (``dedup.thin_to``), slowest first.
+    Returns the points kept and each init's index among them."""
     target = np.arange(len(q_p))
     idx = np.flatnonzero(slow_p)
     if len(idx) > 1:
-        kept, labels = thin(y_pxm[idx], q_p[idx], slow_tol)
+        kept, labels = thin_to(y_pxm[idx], q_p[idx], slow_tol, cap)
         target[idx] = idx[kept][labels]
     keep = target == np.arange(len(q_p))
     new_index = np.cumsum(keep) - 1
@@ -156,7 +158,8 @@ def _summarize(model, y_pxm, q_p, n_iters_p, in_box_p, labels_b, q_b, x, w, star
     box = in_box_p[reps]
     conv = (q_rep <= _confirm_level(opts)) & box
     slow = ~conv & box & (q_rep < q_slow)
-    keep, final_b = _merge_slow(y_pxm[reps], q_rep, slow, final_b, opts.slow_dedup_rtol * scale)
+    keep, final_b = _merge_slow(y_pxm[reps], q_rep, slow, final_b, opts.slow_dedup_rtol * scale,
+                                  opts.max_slow_points)
     reps, xs, q_rep, box, conv, slow = reps[keep], xs[torch.from_numpy(keep)], q_rep[keep], box[keep], conv[keep], \
         slow[keep]
     jac = step_and_jacobians(model, xs, x, w)[1] if len(reps) else None
