@@ -14,7 +14,7 @@ import torch
 from dash import Dash, dcc, html
 
 from core import store
-from dashboard import ids
+from dashboard import guard, ids
 from dashboard.jobs import JobLauncher, make_celery
 from dashboard.cache import BundleCache, ModelMemo, make_flask_cache
 from dashboard.settings import Settings
@@ -45,9 +45,11 @@ def create_app(settings: Settings | None = None) -> Dash:
                suppress_callback_exceptions=True, update_title=None)
     app.celery_app = celery_app
     _harden(app.server, settings)
+    guard.install(app)
     app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
     app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
+    app.server.config["ATTRACTORSCOPE_BUNDLES"].summaries()  # verify the store now, not on the first request
     app.server.config["ATTRACTORSCOPE_MEMO"] = ModelMemo()
     app.server.config["ATTRACTORSCOPE_CACHE"] = make_flask_cache(app.server, settings.redis_url)
     _add_security_headers(app)

@@ -34,7 +34,16 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """An exited process its parent has not waited for yet (a job a web worker started, killed): dead."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False  # no /proc (not Linux), or gone meanwhile: os.kill said it exists
 
 
 def new_temp_dir(parent: Path, name: str) -> Path:
@@ -83,6 +92,11 @@ def cleanup(root: Path, is_target_name: Callable[[str], bool], min_age_s: float 
     if not root.is_dir():
         return removed
     for path in root.iterdir():
+        if path.is_symlink():
+            if path.name.startswith((TEMP_PREFIX, TRASH_PREFIX, REPLACED_PREFIX)):
+                path.unlink(missing_ok=True)  # never followed: rmtree would leave it (or worse, walk it)
+                removed.append(path.name)
+            continue
         if not path.is_dir():
             continue
         if is_target_name(path.name):

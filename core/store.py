@@ -31,11 +31,12 @@ from core.text import Vocab, VocabError
 
 __all__ = [
     "BundleError", "Bundle", "BundleSummary", "Trajectory", "MAX_TOKENS", "check_run_id", "bundle_path",
-    "save_bundle", "load", "load_path", "list_bundles", "delete_bundle", "cleanup_temp", "file_sha256",
-    "store_dir",
+    "save_bundle", "load", "load_path", "list_bundles", "bundle_summary", "delete_bundle", "cleanup_temp",
+    "file_sha256", "store_dir",
 ]
 
 MAX_JSON_BYTES = 2_000_000
+BUNDLE_FILES = ("config.json", "model.safetensors", "vocab.json", "analysis.npz")
 
 
 class BundleError(Exception):
@@ -51,7 +52,17 @@ def check_run_id(run_id: Any) -> str:
 
 
 def bundle_path(run_id: str, store: Path | None = None) -> Path:
-    return Path(store or store_dir()) / check_run_id(run_id)
+    """The folder of a run in the store; raises BundleError for a bad run id or a symbolic link."""
+    path = Path(store or store_dir()) / check_run_id(run_id)
+    _refuse_links(path)
+    return path
+
+
+def _refuse_links(path: Path) -> None:
+    """The store serves only what is inside it: a symlinked bundle folder or file could point anywhere."""
+    if path.is_symlink() or any((path / name).is_symlink() for name in BUNDLE_FILES):
+        raise BundleError(f"{path.name!r} is or holds a symbolic link, which the store never follows; "
+                          "replace the link with a copy.")
 
 
 def file_sha256(path: Path) -> str:
@@ -76,6 +87,7 @@ class BundleSummary:
     has_analysis: bool = False      # analysis.npz is there, readable, current and free of object arrays
     bundled: bool = False           # shipped with the app: read-only
     analysis_reason: str = ""       # why there is no usable analysis (one sentence), "" when there is
+    owner: str = ""                 # the browser session whose job trained it (core.job_registry), "" if none
 
     @property
     def analysis_damaged(self) -> bool:
@@ -212,20 +224,20 @@ def list_bundles(store: Path | None = None) -> list[BundleSummary]:
     store = Path(store or store_dir())
     if not store.is_dir():
         return []
-    summaries = []
-    for path in sorted(store.iterdir()):
-        if not path.is_dir() or path.name.startswith("."):
-            continue
-        if not RUN_ID_RE.fullmatch(path.name):
-            summaries.append(BundleSummary(path.name[:64], False, "folder name is not a valid run id."))
-            continue
-        try:
-            bundle = load_path(path)
-        except BundleError as err:
-            summaries.append(BundleSummary(path.name, False, str(err), size_bytes=_dir_size(path)))
-            continue
-        summaries.append(_summary(bundle, _dir_size(path)))
-    return summaries
+    return [bundle_summary(path) for path in sorted(store.iterdir())
+            if path.is_dir() and not path.name.startswith(".")]
+
+
+def bundle_summary(path: Path) -> BundleSummary:
+    """One folder of the store, loadable or not (with the reason)."""
+    if not RUN_ID_RE.fullmatch(path.name):
+        return BundleSummary(path.name[:64], False, "folder name is not a valid run id.")
+    try:
+        _refuse_links(path)
+        bundle = load_path(path)
+    except BundleError as err:
+        return BundleSummary(path.name, False, str(err), size_bytes=0 if path.is_symlink() else _dir_size(path))
+    return _summary(bundle, _dir_size(path))
 
 
 def _summary(bundle: Bundle, size_bytes: int) -> BundleSummary:
@@ -234,7 +246,8 @@ def _summary(bundle: Bundle, size_bytes: int) -> BundleSummary:
     cfg = bundle.config
     return BundleSummary(
         bundle.path.name, True, "", cfg.task.name, cfg.model.cell, cfg.model.units, cfg.model.num_classes,
-        size_bytes, bundle.metrics, not problem, bool(bundle.info.get("bundled")), problem)
+        size_bytes, bundle.metrics, not problem, bool(bundle.info.get("bundled")), problem,
+        owner if isinstance(owner := bundle.info.get("owner"), str) else "")
 
 
 def cleanup_temp(store: Path | None = None, min_age_s: float = 0.0) -> list[str]:

@@ -32,6 +32,7 @@ def _kind(ch: str) -> int:
     return SYMBOL
 
 
+_SPACES = re.compile(r"\s+")  # str.isspace() characters, as _kind's SPACE
 _ASCII_CONTROLS = {i: " " for i in (*range(32), 127) if chr(i) not in "\t\n\r"}
 
 
@@ -40,9 +41,16 @@ def _clean(text: str) -> str:
     if text.isascii():
         return text.translate(_ASCII_CONTROLS)
     text = unicodedata.normalize("NFC", text)
-    # control characters separate words; invisible format characters (soft hyphen, zero-width joiner) vanish
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r"
-                   else "" if unicodedata.category(ch) == "Cf" else ch for ch in text)
+    # control characters separate words; invisible format characters (soft hyphen, zero-width joiner) vanish.
+    # Each distinct character is looked up once: a 100k-character paste of one character costs one lookup.
+    return text.translate({ord(ch): _replacement(ch) for ch in set(text)})
+
+
+def _replacement(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r":
+        return " "
+    return "" if category == "Cf" else ch
 
 
 def _scan(text: str):
@@ -51,7 +59,7 @@ def _scan(text: str):
     while i < n:
         kind = _kind(text[i])
         if kind == SPACE:
-            i += 1
+            i = _SPACES.match(text, i).end()  # a run of spaces at C speed (a paste may be 100k of them)
         elif kind == SYMBOL:
             yield text[i]
             i += 1

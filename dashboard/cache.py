@@ -21,6 +21,7 @@ __all__ = ["BundleCache", "ModelMemo", "ModelUnavailable", "make_flask_cache", "
 
 log = logging.getLogger(__name__)
 SUMMARY_TTL_S = 2.0
+MAX_OPTIONS_CHARS = 200  # a ModelMemo key's page options longer than this are not kept
 
 
 class ModelUnavailable(Exception):
@@ -50,6 +51,13 @@ def _signature(path: Path) -> tuple:
     return tuple(stats)
 
 
+def _folder_mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def _listing_signature(store_path: Path) -> tuple:
     """Changes whenever a bundle folder is added, removed or renamed, or a file is atomically replaced
     inside one (every store write ends in a rename, which updates the folder's mtime)."""
@@ -70,6 +78,7 @@ class BundleCache:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._summaries: tuple[float, tuple, list[store.BundleSummary]] | None = None
+        self._rows: dict[str, tuple[tuple, store.BundleSummary]] = {}  # folder -> (its signature, its summary)
 
     def get(self, run_id: str) -> store.Bundle:
         """A loaded bundle with its analysis; raises ModelUnavailable with a user-facing reason."""
@@ -105,17 +114,34 @@ class BundleCache:
 
     def summaries(self) -> list[store.BundleSummary]:
         """All bundles in the store (broken ones included). A finished job's bundle is listed on the
-        next call; the time limit only bounds how long an in-place edit of a file goes unseen."""
+        next call; the time limit only bounds how long an in-place edit of a file goes unseen. Only a
+        folder that changed is loaded (verified and hashed) again."""
         signature = _listing_signature(self.store_path)
         with self._lock:
             cached = self._summaries
         if cached is not None and cached[1] == signature and time.monotonic() - cached[0] < SUMMARY_TTL_S:
             return cached[2]
         listed_at = time.monotonic()
-        rows = store.list_bundles(self.store_path)
+        rows = self._relist()
         with self._lock:
             self._summaries = (listed_at, signature, rows)
         return rows
+
+    def _relist(self) -> list[store.BundleSummary]:
+        try:
+            folders = sorted(p for p in self.store_path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError:
+            folders = []
+        with self._lock:
+            known = dict(self._rows)
+        fresh = {}
+        for path in folders:
+            signature = (path.is_symlink(), _folder_mtime(path), _signature(path))
+            row = known.get(path.name)
+            fresh[path.name] = row if row is not None and row[0] == signature else (signature, store.bundle_summary(path))
+        with self._lock:
+            self._rows = fresh
+        return [summary for _, summary in fresh.values()]
 
 
 class JsonRedisSerializer:
@@ -151,8 +177,11 @@ class ModelMemo:
         self._items: OrderedDict = OrderedDict()
 
     def get(self, name: str, bundle: store.Bundle, options: tuple, build):
-        # repr: page options come from the browser and may be of any (unhashable) type
+        # repr: page options come from the browser and may be of any (unhashable) type; pages check them
+        # against their allowed values, and a long one (a tampered request) is never kept
         key = (name, model_version(bundle), repr(options))
+        if len(key[2]) > MAX_OPTIONS_CHARS:
+            return build()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -164,12 +193,17 @@ class ModelMemo:
                 self._items.popitem(last=False)
         return value
 
+    def __len__(self) -> int:
+        return len(self._items)
+
 
 def make_flask_cache(server, redis_url: str | None) -> Cache:
     """In-memory cache by default, Redis (JSON values) when ATTRACTORSCOPE_REDIS_URL is set."""
     if redis_url:
+        # short socket timeouts: with Redis down or unreachable, a page computes its figure instead of waiting
         config = {"CACHE_TYPE": "dashboard.cache.JsonRedisCache", "CACHE_REDIS_URL": redis_url,
-                  "CACHE_DEFAULT_TIMEOUT": 3600}
+                  "CACHE_DEFAULT_TIMEOUT": 3600,
+                  "CACHE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}}
     else:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600, "CACHE_THRESHOLD": 64}
     return Cache(server, config=config)

@@ -13,7 +13,7 @@ from dashboard.cache import ModelUnavailable
 from dashboard.payload import empty_payload, trajectory_payload
 from dashboard.runtime import bundles, cached_figure, model_figure, settings
 
-__all__ = ["ModelView", "load_model_view", "trajectory_for", "next_text_for_model", "example_chips"]
+__all__ = ["ModelView", "load_model_view", "trajectory_for", "next_text_for_model", "examples_of", "example_chips"]
 
 log = logging.getLogger(__name__)
 NO_MODEL = "No model is available yet: train one with `python -m core train --preset gru-cat3`."
@@ -38,6 +38,7 @@ def _unavailable(message: str) -> ModelView:
 
 
 def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
+    view = "2d" if view == "2d" else "3d"  # the view is part of a cache key: only the two real values reach it
     if not run_id:
         return _unavailable(NO_MODEL)
     try:
@@ -77,10 +78,17 @@ def trajectory_for(run_id: str | None, text) -> dict:
 
 def next_text_for_model(text: str | None, previous_info: dict | None, new_examples: list[str]):
     """Keep the user's own text; swap in the new model's example if the box held the old model's example."""
-    old_examples = (previous_info or {}).get("examples", [])
-    if new_examples and (not text or not text.strip() or text in old_examples):
+    old_examples = examples_of(previous_info)
+    text = text if isinstance(text, str) else ""  # a tampered request may send any JSON value
+    if new_examples and (not text.strip() or text in old_examples):
         return middle_example(new_examples)
     return no_update
+
+
+def examples_of(info) -> list[str]:
+    """The examples listed in the browser's copy of the model info (a dict the server sent, unless tampered)."""
+    examples = info.get("examples") if isinstance(info, dict) else None
+    return [e for e in examples if isinstance(e, str)] if isinstance(examples, list) else []
 
 
 def example_chips(examples: list[str]) -> list:

@@ -68,15 +68,19 @@ def show_models(run_a, run_b, text):
           State({"type": ids.COMPARE_GRAPH, "side": ALL}, "id"), prevent_initial_call=True)
 def show_text(text, run_a, run_b, graph_ids):
     runs = {"a": run_a, "b": run_b}
+    sides_shown = [g.get("side") if isinstance(g, dict) else None for g in graph_ids]
+    if any(side not in runs for side in sides_shown):  # a tampered request: the page has only these two graphs
+        return [dash.no_update] * len(graph_ids), [dash.no_update] * len(graph_ids)
     try:
-        sides = [_side_trajectory(runs[g["side"]], text) for g in graph_ids]
+        sides = [_side_trajectory(runs[side], text) for side in sides_shown]
     except ModelUnavailable:  # a model vanished since the page was drawn; the next pick redraws it
         return [dash.no_update] * len(graph_ids), [dash.no_update] * len(graph_ids)
     return [s[0] for s in sides], [s[1] for s in sides]
 
 
 def _trajectory(bundle, text):
-    traj = bundle.trajectory(text if isinstance(text, str) else "", max_tokens=settings().max_tokens)
+    text = text[: settings().max_text_chars] if isinstance(text, str) else ""  # Explore's cap, applied here too
+    traj = bundle.trajectory(text, max_tokens=settings().max_tokens)
     sentence = prediction_sentence(bundle.class_names, traj.probs_txk[-1], bundle.config.model.multilabel) \
         if traj.tokens else "Type a sentence to see its trajectory."
     return traj, sentence

@@ -44,6 +44,7 @@ def show_model(run_id, pick):
 
 
 def _body(run_id, pick):
+    pick = pick if pick in ("informative", "frequent") else "informative"  # part of a memo key: offered values only
     bundle, problem = load_analyzed(run_id, ("decomposition",), "The temporal / input decomposition")
     if problem is not None:
         return problem

@@ -10,7 +10,8 @@ from dashboard import ids
 from dashboard.components.help import explore_help
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
-from dashboard.explore_logic import example_chips, load_model_view, next_text_for_model, trajectory_for
+from dashboard.explore_logic import (example_chips, examples_of, load_model_view, next_text_for_model,
+                                     trajectory_for)
 from dashboard.runtime import bundles, settings
 
 dash.register_page(__name__, path="/", name="Explore", title="attractorscope · Explore", order=0)
@@ -114,8 +115,8 @@ def _keyed(run_id, payload) -> dict:
           State(ids.MODEL_INFO, "data"), prevent_initial_call=True)
 def use_example(_clicks, info):
     index = dash.ctx.triggered_id["index"] if dash.ctx.triggered_id else None
-    examples = (info or {}).get("examples", [])
-    if index is None or not any(_clicks) or not 0 <= index < len(examples):
+    examples = examples_of(info)
+    if not isinstance(index, int) or isinstance(index, bool) or not any(_clicks) or not 0 <= index < len(examples):
         return dash.no_update
     return examples[index]
 

@@ -1,6 +1,8 @@
 """Words (/words): which way each vocabulary word kicks the hidden state, next to its log-odds in the data."""
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 
 import dash
@@ -24,6 +26,7 @@ INTRO = ("Each dot is one vocabulary word. Starting from a fixed point on the at
          "favour a class in the data deflect toward that class, so the colours separate and the second plot's "
          "points line up along a diagonal.")
 MAX_HITS = 40
+MAX_QUERY_CHARS, MAX_TERMS = 1000, 40  # the server reads no more of a search than this (a tampered one may be MBs)
 MIN_LOG_ODDS = 0.3  # words below this log-odds for every class are drawn grey (neutral)
 
 
@@ -46,11 +49,26 @@ def show_words(run_id, query):
     return _body(run_id, query)
 
 
+def search_terms(query) -> list[str]:
+    """The terms of a search (separated by commas or spaces): the first MAX_TERMS in its first MAX_QUERY_CHARS."""
+    if not isinstance(query, str):
+        return []
+    return [t for t in re.split(r"[,\s]+", query[:MAX_QUERY_CHARS].strip().lower()) if t][:MAX_TERMS]
+
+
 def matching_words(words: list[str], query) -> set[str]:
-    """Words named in the query (separated by commas or spaces); 'bor*' matches every word starting 'bor'."""
-    terms = [t for t in re.split(r"[,\s]+", query.strip().lower()) if t] if isinstance(query, str) else []
-    hits = {w for w in words if any(w == t or (t.endswith("*") and len(t) > 1 and w.startswith(t[:-1]))
-                                    for t in terms)}
+    """Words named in the query (``search_terms``); 'bor*' matches every word starting 'bor'. One set lookup
+    per exact term and one binary search per prefix: linear in the input, whatever it holds."""
+    terms = search_terms(query)
+    exact = set(terms) & set(words)
+    ordered = sorted(words)
+    hits = set(exact)
+    for prefix in {t[:-1] for t in terms if t.endswith("*") and len(t) > 1}:
+        start = bisect.bisect_left(ordered, prefix)
+        for word in itertools.islice(ordered, start, start + MAX_HITS):
+            if not word.startswith(prefix):
+                break
+            hits.add(word)
     return set(sorted(hits)[:MAX_HITS])
 
 
@@ -97,6 +115,8 @@ def word_sections(view, words: list[str], names: list[str], ordered: bool, query
                 "in which the network integrates evidence. Words of one class should point the same way.")
     status = (f"{len(hits)} word{'s' if len(hits) != 1 else ''} highlighted." if hits
               else "No word matches the search." if isinstance(query, str) and query.strip() else "")
+    if len(search_terms(query)) == MAX_TERMS or isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
+        status += f" Only the first {MAX_TERMS} words of a search (and {MAX_QUERY_CHARS:,} characters) are read."
     r_text = ", ".join(f"{n} {r:.2f}" for n, r in zip(names if len(r_c) > 1 else names[-1:], r_c))
     return [
         html.Div(className="two-col", children=[

@@ -57,3 +57,26 @@ def test_job_progress_and_staging_folders_do_not_relist_the_store(analyzed_store
     os.rename(tmp_path / ".jobs" / "job.json.tmp", tmp_path / ".jobs" / "job.json")
     (tmp_path / ".tmp-staging").mkdir()
     assert cache.summaries() is first
+
+
+def test_only_a_bundle_that_changed_is_loaded_again(analyzed_store, tmp_path, monkeypatch):
+    """Listing verifies and hashes a bundle; with hundreds in the store that cost seconds per listing, so
+    an unchanged bundle is never loaded twice (issue 16)."""
+    from core import store
+
+    for name in ("one", "two", "three"):
+        shutil.copytree(analyzed_store / TINY_RUN_ID, tmp_path / name)
+    loads = []
+    real_load = store.load_path
+    monkeypatch.setattr(store, "load_path", lambda path: loads.append(os.path.basename(path)) or real_load(path))
+    monkeypatch.setattr("dashboard.cache.SUMMARY_TTL_S", 0.0)  # every call looks at the store again
+    cache = BundleCache(tmp_path)
+    assert sorted(_listed(cache)) == ["one", "three", "two"] and sorted(loads) == ["one", "three", "two"]
+    loads.clear()
+    for _ in range(3):
+        cache.summaries()
+    assert loads == []
+    (tmp_path / "two" / "vocab.json").write_text((tmp_path / "two" / "vocab.json").read_text())  # edited in place
+    os.utime(tmp_path / "two" / "vocab.json", ns=(1, 1))
+    cache.summaries()
+    assert loads == ["two"]

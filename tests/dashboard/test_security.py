@@ -66,6 +66,19 @@ def test_a_valid_model_shows_no_notice(client, path):
     assert "There is no model named" not in _page_text(client, path, [("model", TINY_RUN_ID)])
 
 
+def test_a_symlinked_bundle_in_the_store_is_never_served(client, analyzed_store):
+    """A bundle folder that is a symbolic link (here to the canary outside the store) is unavailable."""
+    link = analyzed_store / "linked-canary"
+    os.symlink(analyzed_store.parent / CANARY, link)
+    try:
+        with FileAccessWatch(CANARY) as watch:
+            page = _page_text(client, "/", [("model", "linked-canary")])
+        assert not watch.hits, watch.hits[:3]
+        assert "symbolic link" in page and "linked-canary" in page
+    finally:
+        link.unlink()
+
+
 def test_an_overlong_text_in_the_url_is_cut_to_the_cap(client, dash_app):
     cap = dash_app.server.config["ATTRACTORSCOPE_SETTINGS"].max_text_chars
     page = _page_text(client, "/", [("model", TINY_RUN_ID), ("text", "red " * (cap // 2))])
