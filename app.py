@@ -17,6 +17,7 @@ from core import store
 from dashboard import guard, ids
 from dashboard.jobs import JobLauncher, make_celery
 from dashboard.cache import BundleCache, ModelMemo, make_flask_cache
+from dashboard.session import configure_sessions
 from dashboard.settings import Settings
 
 __all__ = ["create_app"]
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.celery_app = celery_app
     _harden(app.server, settings)
     guard.install(app)
+    configure_sessions(app.server, settings.secret_key, settings.store)
     app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
     app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)

@@ -14,7 +14,7 @@ from core import store
 from core.analysis import analyze_bundle
 from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
                          store_dir)
-from core.jobs import JobRegistry, run_job
+from core.jobs import JobRegistry, drain, run_job
 from core.pipeline import train_run
 from core.presets import PRESETS, TEXT_TASKS, pretrained_for, text_task
 
@@ -138,13 +138,16 @@ def cmd_bundle_all(args) -> int:
 
 
 def cmd_run_job(args) -> int:
-    """Run one queued job from the job registry (the Train page starts this in its own process)."""
+    """Run one job from the job registry (the Train page starts this in its own process once the job holds a
+    slot), then any jobs queued behind it."""
     torch.set_num_threads(1)
     registry = JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")))
     if registry.get(args.job_id) is None:
         raise CliError(f"there is no job {args.job_id[:80]!r} in {registry.root}")
     status = run_job(args.job_id, registry)
     print(f"job {args.job_id}: {status.state if status else 'unknown'}")
+    if status is not None and status.state not in ("queued", "running"):
+        drain(registry)
     return 0 if status is not None and status.state in ("succeeded", "cancelled") else 1
 
 

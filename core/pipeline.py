@@ -37,13 +37,16 @@ def resolve_vocab_size(config: RunConfig, data: TaskData) -> RunConfig:
 
 def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = None,
               should_stop: Callable[[], bool] | None = None, store_path: Path | None = None,
-              bundled: bool = False) -> Path:
-    """Load the task, train, save the bundle atomically; returns the bundle folder."""
+              bundled: bool = False, owner: str = "") -> Path:
+    """Load the task, train, save the bundle atomically; returns the bundle folder. ``owner`` (the browser
+    session that queued the job, ``core.job_registry``) is kept in the bundle's task info: only it may delete."""
     data = load_task(config.task)
     config = resolve_vocab_size(config, data)
     result = train(config, data, on_progress=on_progress, should_stop=should_stop)
     info = {"class_names": list(data.class_names), "examples": list(data.examples), "ordered": data.ordered,
             "multilabel": data.multilabel, "source": data.source, "bundled": bundled}
+    if owner:
+        info["owner"] = owner
     provenance = {"data": data.source, "seed": config.train.seed, "task_seed": config.task.seed,
                   "code_version": code_version(), "torch": torch.__version__}
     return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=store_path)

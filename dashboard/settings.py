@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import store_dir
+from core.job_registry import JobLimits
 
 __all__ = ["Settings"]
 
@@ -24,6 +25,10 @@ class Settings:
     max_tokens: int = 2000
     max_text_chars: int = 100_000
     max_jobs: int = 1
+    max_queued: int = 20             # jobs waiting at once, every client together
+    max_jobs_per_client: int = 2     # queued or running jobs per browser session
+    max_job_minutes: float = 60.0    # a job estimated to take longer is refused
+    secret_key: str | None = None    # signs the session cookie; None: a random key kept in <store>/.jobs
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -34,4 +39,13 @@ class Settings:
             store=store_dir(),
             redis_url=os.environ.get("ATTRACTORSCOPE_REDIS_URL") or None,
             max_jobs=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")),
+            max_queued=int(os.environ.get("ATTRACTORSCOPE_MAX_QUEUED", "20")),
+            max_jobs_per_client=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS_PER_CLIENT", "2")),
+            max_job_minutes=float(os.environ.get("ATTRACTORSCOPE_MAX_JOB_MINUTES", "60")),
+            secret_key=os.environ.get("ATTRACTORSCOPE_SECRET_KEY") or None,
         )
+
+    @property
+    def job_limits(self) -> JobLimits:
+        return JobLimits(max_running=self.max_jobs, max_queued=self.max_queued,
+                         max_per_owner=self.max_jobs_per_client, max_estimate_s=60.0 * self.max_job_minutes)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
+from core.cells import CELLS
 from core.config import CELL_TYPES, RUN_ID_RE, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+from core.job_registry import MIN_STATE_SIZE
 from core.presets import TEXT_TASKS, pretrained_for, text_task
 
 __all__ = ["FIELDS", "DEFAULTS", "TASK_OPTIONS", "validate_form", "suggest_run_id"]
@@ -55,6 +57,14 @@ def _number(name: str, value, errors: dict, integer: bool = True):
     return number
 
 
+def _too_small(cell: str, units: int) -> str:
+    """Why the analysis could not draw a model with this many units ("" if it can)."""
+    fewest = next(u for u in range(1, MIN_STATE_SIZE + 1) if CELLS[cell].state_size(u) >= MIN_STATE_SIZE)
+    if units >= fewest:
+        return ""
+    return f"a {cell.upper()} needs at least {fewest} (the analysis draws the state in {MIN_STATE_SIZE} dimensions)"
+
+
 def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
                   readonly_run_ids: set[str] = frozenset()) -> tuple[RunConfig | None, dict[str, str]]:
     """A validated RunConfig, or None and a message per bad field."""
@@ -67,6 +77,8 @@ def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
     # reviews and stars fix their class count, so the Classes field is not read for them
     numeric = ("units", "embed", "steps", "seed") if task in FIXED_CLASSES else ("classes", "units", "embed", "steps", "seed")
     numbers = {name: _number(name, values.get(name), errors) for name in numeric}
+    if cell in CELL_TYPES and numbers.get("units") is not None and (problem := _too_small(cell, numbers["units"])):
+        errors["units"] = problem
     lr = _number("lr", values.get("lr"), errors, integer=False)
     if lr is not None and not 1e-5 <= lr <= 0.1:
         errors["lr"] = "must be from 0.00001 to 0.1"

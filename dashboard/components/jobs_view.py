@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from core.jobs import ACTIVE_STATES, JobRegistry, JobStatus
+from core.job_registry import ACTIVE_STATES, JobStatus, queue_positions
 from dashboard import ids
 from dashboard.figures import FONT
 from dashboard.runtime import bundles
@@ -22,17 +22,16 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _card(job: JobStatus, registry: JobRegistry) -> html.Div:
+def _card(job: JobStatus, position: int, mine: bool) -> html.Div:
     pct = int(round(100 * job.progress))
     details = [html.B(job.run_id), html.Span(f" · {STATE_LABELS.get(job.state, job.state)}", className=f"state {job.state}")]
     if job.state == "running":
         details.append(html.Span(f" · {job.stage} · elapsed {_duration(job.elapsed_s)} · "
                                  f"about {_duration(job.remaining_s)} left"))
     elif job.state == "queued":
-        details.append(html.Span(f" · position {registry.queue_position(job.job_id)} in the queue "
-                                 f"(estimated {_duration(job.estimate_s)})"))
+        details.append(html.Span(f" · position {position} in the queue (estimated {_duration(job.estimate_s)})"))
     actions = []
-    if job.state in ACTIVE_STATES and not job.cancel_requested:
+    if job.state in ACTIVE_STATES and not job.cancel_requested and mine:
         actions.append(html.Button("Cancel", id={"type": ids.JOB_CANCEL, "index": job.job_id}, className="small-button"))
     if job.state == "succeeded":
         actions.append(dcc.Link("Open in Explore →", href=f"/?model={job.run_id}", className="job-link"))
@@ -44,10 +43,13 @@ def _card(job: JobStatus, registry: JobRegistry) -> html.Div:
     ])
 
 
-def job_cards(jobs: list[JobStatus], registry: JobRegistry) -> html.Div | str:
+def job_cards(jobs: list[JobStatus], owner: str) -> html.Div | str:
+    """The latest jobs, newest first; only the jobs ``owner`` (this browser session) queued can be cancelled."""
     if not jobs:
         return html.P("No jobs yet: fill in the form and press Start.", className="note")
-    return html.Div([_card(j, registry) for j in reversed(jobs[-MAX_CARDS:])])
+    positions = queue_positions(jobs)
+    return html.Div([_card(j, positions.get(j.job_id, 0), bool(owner) and j.owner == owner)
+                     for j in reversed(jobs[-MAX_CARDS:])])
 
 
 def loss_figure(job: JobStatus | None) -> dict:
@@ -72,19 +74,21 @@ def loss_figure(job: JobStatus | None) -> dict:
     }}
 
 
-def runs_signature() -> list:
-    """What the runs table shows, to redraw it only when that changes."""
-    return [[s.run_id, s.ok, s.has_analysis] for s in bundles().summaries() if not s.bundled]
+def runs_signature(owner: str) -> list:
+    """What the runs table shows to ``owner``, to redraw it only when that changes."""
+    return [[s.run_id, s.ok, s.has_analysis, s.owner == owner] for s in bundles().summaries() if not s.bundled]
 
 
-def user_runs_table() -> html.Div:
+def user_runs_table(owner: str) -> html.Div:
+    """Every user-trained run; the ones ``owner`` (this browser session) trained have a Delete button."""
     rows = [s for s in bundles().summaries() if not s.bundled]
     if not rows:
         return html.P("Models you train appear here; the bundled ones are read-only.", className="note")
     body = [html.Tr([html.Td(html.B(s.run_id)), html.Td(s.task or "—"), html.Td(f"{s.cell.upper()}-{s.units}" if s.ok else "—"),
                      html.Td(f"{s.metrics.get('test_accuracy', float('nan')):.1%}" if s.ok else s.reason),
                      html.Td(dcc.Link("Explore", href=f"/?model={s.run_id}") if s.ok and s.has_analysis else ""),
-                     html.Td(html.Button("Delete", id={"type": ids.RUN_DELETE, "index": s.run_id}, className="small-button"))])
+                     html.Td(html.Button("Delete", id={"type": ids.RUN_DELETE, "index": s.run_id}, className="small-button")
+                             if owner and s.owner == owner else "")])
             for s in rows]
     header = html.Tr([html.Th(h) for h in ("Run", "Task", "Cell", "Test accuracy", "", "")])
     return html.Table([html.Thead(header), html.Tbody(body)], className="models-table")

@@ -5,10 +5,12 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from core.config import CELL_TYPES
-from core.jobs import estimate_seconds
+from core.job_registry import duration_text, estimate_seconds
 from dashboard import ids
 from dashboard.components.jobs_view import job_cards, loss_figure, runs_signature, user_runs_table
-from dashboard.jobs import delete_user_run, job_launcher, job_registry, run_ids
+from dashboard.jobs import cancel_job, delete_user_run, job_launcher, job_registry, run_ids, submit_job
+from dashboard.runtime import settings
+from dashboard.session import client_owner
 from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
 
 dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8)
@@ -49,6 +51,7 @@ def _form() -> html.Div:
 
 
 def layout(**_query):
+    client_owner()  # the session cookie comes with the page, before any job is queued
     return html.Div(className="analysis-page", children=[
         html.Div(className="page-head", children=[html.H2("Train a model"), html.P(INTRO, className="intro")]),
         dcc.Store(id=ids.TRAIN_JOB_TO_RUN),
@@ -73,8 +76,13 @@ ERROR_OUTPUTS = [Output(ids.train_field_error(name), "children") for name in FIE
 def preview(*values):
     form = dict(zip(FIELDS, values))
     config, _ = validate_form(form, *run_ids())
-    estimate = f"Estimated time: about {estimate_seconds(config) / 60:.1f} min." if config else ""
-    return estimate, suggest_run_id(form)
+    return _estimate_text(config) if config else "", suggest_run_id(form)
+
+
+def _estimate_text(config) -> str:
+    seconds, limit = estimate_seconds(config), 60 * settings().max_job_minutes
+    over = f", over this server's limit of {duration_text(limit)}" if seconds > limit else ""
+    return f"Estimated time: about {seconds / 60:.1f} min{over}."
 
 
 @callback(Output(ids.TRAIN_JOB_TO_RUN, "data"), Output(ids.TRAIN_FORM_MESSAGE, "children"), *ERROR_OUTPUTS,
@@ -84,9 +92,8 @@ def start(_clicks, *values):
     messages = [errors.get(name, "") for name in FIELDS]
     if config is None:
         return dash.no_update, errors.get("form", "Please fix the fields marked in red."), *messages
-    job = job_registry().create(config)
-    job_launcher().launch(job.job_id)
-    return job.job_id, f"Queued {config.run_id}.", *messages
+    job, message = submit_job(config, job_registry())
+    return job.job_id if job else dash.no_update, message, *messages
 
 
 @callback(Output(ids.TRAIN_JOBS, "children"), Output(ids.TRAIN_CURVE, "figure"), Output(ids.TRAIN_USER_RUNS, "children"),
@@ -95,13 +102,12 @@ def start(_clicks, *values):
 def refresh(_n, shown_signature):
     # polls the registry, so a reloaded page finds running jobs again; the runs table is only redrawn
     # when the runs change, so a Delete click never lands on a button that is being replaced
-    registry = job_registry()
-    registry.reap()
-    jobs = registry.list()
+    job_launcher().dispatch()  # reaps dead jobs and starts queued ones a free slot is waiting for
+    jobs, owner = job_registry().list(), client_owner()
     shown = next((j for j in reversed(jobs) if j.state == "running"), jobs[-1] if jobs else None)
-    signature = runs_signature()
-    table = user_runs_table() if signature != shown_signature else dash.no_update
-    return job_cards(jobs, registry), loss_figure(shown), table, signature
+    signature = runs_signature(owner)
+    table = user_runs_table(owner) if signature != shown_signature else dash.no_update
+    return job_cards(jobs, owner), loss_figure(shown), table, signature
 
 
 @callback(Output(ids.TRAIN_FORM_MESSAGE, "children", allow_duplicate=True),
@@ -109,8 +115,7 @@ def refresh(_n, shown_signature):
 def cancel(clicks):
     if not dash.ctx.triggered_id or not any(clicks):
         return dash.no_update
-    job_registry().request_cancel(dash.ctx.triggered_id["index"])
-    return "Cancelling…"
+    return cancel_job(dash.ctx.triggered_id["index"], job_registry())
 
 
 @callback(Output(ids.TRAIN_FORM_MESSAGE, "children", allow_duplicate=True),

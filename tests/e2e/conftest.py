@@ -151,6 +151,15 @@ def artifacts() -> Path:
 def page(browser, live_server):
     """A fresh page (own context) at 1600x1000; console errors, page errors and dialogs fail the test."""
     context = browser.new_context(viewport=VIEWPORT)
+    try:
+        yield from watched_page(context, live_server)
+    finally:
+        context.close()
+
+
+def watched_page(context, live_server):
+    """A new page in ``context`` (its cookies: one browser session) that fails the test at teardown on a
+    console error, a page error or a dialog."""
     context.set_default_timeout(15_000)
     pg = context.new_page()
     errors: list[str] = []
@@ -168,7 +177,7 @@ def page(browser, live_server):
     pg.dialogs = dialogs
     pg.console_errors = errors
     yield pg
-    context.close()
+    pg.close()
     if errors:
         tail = "\n".join(_SERVER_LOG[-1].read_text().splitlines()[-30:]) if _SERVER_LOG else ""
         pytest.fail("browser reported errors:\n" + "\n".join(errors) + "\n--- server log tail ---\n" + tail)

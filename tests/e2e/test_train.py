@@ -20,7 +20,7 @@ import pytest
 from core import store
 from core.jobs import JobRegistry
 from tests.conftest import TINY_RUN_ID
-from tests.e2e.conftest import _SERVER_LOG, app_server
+from tests.e2e.conftest import _SERVER_LOG, VIEWPORT, app_server, watched_page
 from tests.e2e.test_explore import choose_model, js, wait_state
 
 pytestmark = pytest.mark.e2e
@@ -68,6 +68,21 @@ def live_server(train_store, tmp_path_factory):
             yield base
         finally:
             stop_all_jobs(train_store, timeout=10)  # stop job processes before the server goes
+
+
+@pytest.fixture(scope="module")
+def _one_browser_session(browser, live_server):
+    """One browser context for the module: its session cookie owns the jobs these tests start and the runs
+    they train (only that session may cancel or delete them), as one student's browser would."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(_one_browser_session, live_server):
+    """A fresh tab in the module's browser session (the conftest's checks on console errors and dialogs)."""
+    yield from watched_page(_one_browser_session, live_server)
 
 
 def stop_all_jobs(root: Path, timeout: float = 30) -> None:
@@ -130,6 +145,11 @@ def watch(page, run_id: str, until, timeout: float, what: str) -> tuple[dict, li
 
 def running(c: dict) -> bool:
     return c["cls"] == "running"
+
+
+def training(c: dict) -> bool:
+    """Running and past its process' start-up (a job cancelled while starting stops before it begins)."""
+    return running(c) and "· training ·" in c["text"]
 
 
 def leftovers(root: Path) -> list[str]:
@@ -265,7 +285,7 @@ def test_cancelling_a_long_job_stops_it_within_seconds_and_leaves_nothing(page, 
     fill(page, units="8", embed="4", steps=MAX_STEPS, run_id=run_id)
     assert page.inner_text("#train-estimate").startswith("Estimated time: about")
     page.click("#train-start")
-    watch(page, run_id, running, 30, "running")
+    watch(page, run_id, training, 60, "training")
     button = page.locator(f".job-card:has(.job-line b:text-is('{run_id}'))").get_by_role("button", name="Cancel")
     clicked = time.monotonic()
     button.click()
@@ -285,12 +305,10 @@ def test_cancelling_a_long_job_stops_it_within_seconds_and_leaves_nothing(page, 
 
 def test_deleting_a_user_trained_run_removes_it_from_the_store(page, train_store):
     run_id = "e2e-tiny"
-    if not (train_store / run_id).exists():  # run alone: stand in for the run the earlier test trained
-        shutil.copytree(train_store / TINY_RUN_ID, train_store / run_id)
-        meta_path = train_store / run_id / "config.json"
-        meta = json.loads(meta_path.read_text())
-        meta["run"]["run_id"] = run_id
-        meta_path.write_text(json.dumps(meta))
+    if not (train_store / run_id).exists():  # run alone: train the run the earlier test trains, in this session
+        open_train(page)
+        start_job(page, run_id)
+        watch(page, run_id, lambda c: c["cls"] == "succeeded", 90, "trained")
     open_train(page)
     table = "#train-user-runs"
     page.wait_for_function(f"() => document.querySelector('{table}').innerText.includes({js(run_id)})")
