@@ -24,7 +24,8 @@ baseline):
    points (q < tol_q and inside the box) leave the active set. A point that stops making
    progress, or lies against the box (where saturated gates make F(h) ~ h and q small without a
    fixed point), is kept if it is slow and inside the box, and otherwise restarted from its own
-   relaxation run further along the true flow (50, 100, 200, ... steps; at most 5 times);
+   relaxation run further along the true flow (50, 100, 200 steps), and in the end on that relaxation
+   run on until it is slow (at most 1,000 steps);
 3. deduplicate by single linkage at a tolerance relative to the state scale, polish the cluster
    representatives in float64 Newton (copies of one ill-conditioned point then coincide; a point
    on a slow manifold, which barely passed tol_q, does not get below ``confirm_q`` and is reported

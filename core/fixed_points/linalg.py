@@ -1,80 +1,58 @@
 """Batched linear solves for the Newton and Levenberg-Marquardt steps of the fixed-point solver.
 
-torch 2.13 CPU fails on batched LU for n >= 255 (and below, after the thread count changes),
-raising or returning bad pivots. ``Factored`` only uses batched factors below ``LU_BATCH_LIMIT``,
-verifies them on their first solve, and falls back to single-matrix LU (which is unaffected) for
-any row that fails. Batched Cholesky (``solve_damped``) is unaffected by the bug.
+``Factored`` LU-factors each G of a batch with LAPACK's getrf through scipy (OpenBLAS), one matrix
+per call, and solves with getrs: torch 2.13's batched LU fails for n >= 255 (and below, after the
+thread count changes), raising or returning bad pivots, and single-matrix calls are unaffected;
+they are also about twice as fast here as torch's batched LU (MKL, whose small-matrix path is slow
+on the AMD CPUs this runs on: ~300 us per 128 x 128 float32 factorization against ~150 us).
+Batched Cholesky (``solve_damped``, Levenberg-Marquardt) stays in torch: unaffected by the bug.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+from scipy.linalg import lapack
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["LU_BATCH_LIMIT", "Factored", "solve_newton", "solve_damped", "cap_norm"]
+__all__ = ["Factored", "solve_newton", "solve_damped", "cap_norm"]
 
-LU_BATCH_LIMIT = 255     # batched LU is avoided from this size on (torch 2.13 CPU bug)
+_CONTROLLER: list[ThreadpoolController] = []  # built on first use: inspecting the libraries costs ~2 ms
+
+
+def _one_blas_thread():
+    """OpenBLAS on one thread (its threads compete with torch's on a 2-core machine), cheaply per call."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+_GETRF = {np.dtype(np.float32): (lapack.sgetrf, lapack.sgetrs), np.dtype(np.float64): (lapack.dgetrf, lapack.dgetrs)}
 
 
 class Factored:
-    """LU factors of a batch of G, reusable for several right-hand sides (Newton, then chord steps);
-    batched only where trusted (see the module doc)."""
+    """LU factors of a batch of G (torch, float32 or float64), reusable for several right-hand sides
+    (Newton, then chord steps). Singular rows solve to NaN."""
 
     def __init__(self, g_bxnxn: torch.Tensor):
-        self.g, self.lu, self.single, self.verified = g_bxnxn, None, {}, False
-        b, n = g_bxnxn.shape[0], g_bxnxn.shape[-1]
-        self.trusted = torch.zeros(b, dtype=torch.bool)
-        if b > 1 and n < LU_BATCH_LIMIT:
-            try:
-                lu, piv, info = torch.linalg.lu_factor_ex(g_bxnxn)
-                self.lu, self.trusted = (lu, piv), info == 0
-            except RuntimeError:
-                pass
-
-    def _single(self, i: int):
-        if i not in self.single:
-            lu, piv, info = torch.linalg.lu_factor_ex(self.g[i])
-            self.single[i] = (lu, piv) if int(info) == 0 else None
-        return self.single[i]
+        g = g_bxnxn.detach().numpy()
+        getrf, self.getrs = _GETRF[g.dtype]
+        self.dtype = g.dtype
+        self.factors = []  # (LU of G^T, pivots) per row, None where singular
+        with _one_blas_thread():
+            for i in range(len(g)):
+                lu, piv, info = getrf(g[i].T)  # G^T, column-major without a copy: solved transposed below
+                self.factors.append((lu, piv) if info == 0 and np.isfinite(lu).all() else None)
 
     def solve(self, r_bxn: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """d with G[rows] d = r (rows: all by default); NaN rows where G is singular."""
-        b = self.g.shape[0]
-        rows = torch.arange(b) if rows is None else rows
-        out = torch.full_like(r_bxn, float("nan"))
-        use = self.trusted[rows]
-        if self.lu is not None and bool(use.any()):
-            sel = rows[use]
-            try:
-                out[use] = self._batched(sel, r_bxn[use])
-            except RuntimeError:
-                self.trusted[:] = False
-            use &= self.trusted[rows]
-            out[~use] = float("nan")
-        for k in torch.nonzero(~self.trusted[rows]).flatten().tolist():
-            fac = self._single(int(rows[k]))
-            if fac is not None:
-                out[k] = torch.linalg.lu_solve(fac[0], fac[1], r_bxn[k].unsqueeze(-1))[:, 0]
-        return out
-
-    def _batched(self, sel: torch.Tensor, r_sxn: torch.Tensor) -> torch.Tensor:
-        b, n = self.g.shape[0], self.g.shape[-1]
-        lu, piv = self.lu
-        if len(sel) * 4 >= b:  # solving every row (zero right-hand sides) beats copying factors
-            rhs = torch.zeros(b, n, 1, dtype=r_sxn.dtype)
-            rhs[sel, :, 0] = r_sxn
-            sol = torch.linalg.lu_solve(lu, piv, rhs)[sel, :, 0]
-        else:
-            sol = torch.linalg.lu_solve(lu[sel], piv[sel], r_sxn.unsqueeze(-1))[..., 0]
-        if not self.verified:  # bad pivots can also give garbage without raising: check once
-            g = self.g[sel] if len(sel) < b else self.g
-            steps = torch.arange(1, n + 1, dtype=piv.dtype)
-            pivots_ok = ((piv[sel] >= steps) & (piv[sel] <= n)).all(dim=1)  # LAPACK: i <= ipiv[i] <= n
-            res = torch.linalg.vector_norm(torch.bmm(g, sol.unsqueeze(-1))[..., 0] - r_sxn, dim=1)
-            scale = torch.linalg.vector_norm(r_sxn, dim=1) + \
-                torch.linalg.matrix_norm(g) * torch.linalg.vector_norm(sol, dim=1)
-            good = pivots_ok & torch.isfinite(sol).all(dim=1) & (res <= 50 * n * torch.finfo(g.dtype).eps * scale)
-            self.trusted[sel[~good]] = False
-            self.verified = True
-        return sol
+        rows_np = np.arange(len(self.factors)) if rows is None else np.asarray(rows)
+        r = r_bxn.detach().numpy().astype(self.dtype, copy=False)
+        out = np.full(r.shape, np.nan, dtype=self.dtype)
+        with _one_blas_thread():
+            for k, i in enumerate(rows_np):
+                if self.factors[i] is not None:
+                    out[k] = self.getrs(*self.factors[i], r[k], trans=1)[0]  # (G^T)^T d = r
+        return torch.from_numpy(out)
 
 
 def solve_newton(g_bxnxn: torch.Tensor, r_bxn: torch.Tensor) -> torch.Tensor:

@@ -15,8 +15,7 @@ from core.fixed_points.result import residual_q
 __all__ = ["Search", "g_matrix"]
 
 _ARMIJO = 1e-4
-_PROGRESS_WINDOW = 4  # iterations a point gets to halve q ...
-_SLOW_WINDOW = 4      # ... and below q_slow, where Newton near a true fixed point converges in a step or two
+_PROGRESS_WINDOW = 4  # iterations a point gets to halve q (in every regime)
 _HALVINGS = 6
 _LM_LAMBDA0, _LM_DOWN, _LM_UP, _LM_TO_NEWTON, _LM_GIVE_UP = 1e-2, 1 / 3, 4.0, 1e-6, 1e10
 
@@ -38,7 +37,7 @@ class Search:
         self.lo, self.hi = self.cell.reduced_box()
         self.tol_q, self.chord_steps, self.max_restarts = opts.tol_q, opts.chord_steps, opts.max_restarts
         warm_steps = self.cell.warm_steps if opts.warm_steps is None else opts.warm_steps
-        self.restart_steps = max(warm_steps, 50)
+        self.restart_steps, self.relax_steps = max(warm_steps, 50), opts.relax_steps
         self.h = self.forward(self.project(y_bxm), warm_steps)
         self.frontier = self.h.clone()  # where each init's relaxation has got to: restarts continue from here
         b = self.h.shape[0]
@@ -151,11 +150,9 @@ class Search:
             sel = sel[~ok & ~give_up]
 
     def check_progress(self, active, it):
-        """A point whose q did not halve in _PROGRESS_WINDOW iterations (_SLOW_WINDOW below q_slow: a point
-        there is slow already, and crawling along a slow manifold is not converging) or that sits
-        against the box is stuck."""
-        age = it + 1 - self.ref_iter[active]
-        due = active[(age >= _PROGRESS_WINDOW) | ((age >= _SLOW_WINDOW) & (self.q[active] < self.q_slow))]
+        """A point whose q did not halve in _PROGRESS_WINDOW iterations (below q_slow too: crawling along a
+        slow manifold is not converging) or that sits against the box is stuck."""
+        due = active[(it + 1 - self.ref_iter[active]) >= _PROGRESS_WINDOW]
         q, ref = self.q[due], self.q_ref[due]
         stuck = (q > 0.5 * ref) | ~self.in_box(self.h[due])
         self.q_ref[due], self.ref_iter[due] = q, it + 1
@@ -163,28 +160,42 @@ class Search:
 
     def stop(self, idx):
         """A stuck point: kept where it is if it is slow and inside the box, otherwise restarted from its
-        relaxation frontier, run further along the flow (50, 100, 200, ... more steps); at most
-        ``max_restarts`` times, after which it ends on its frontier (a state the flow really reaches)
-        unless where it is now is slow and inside the box."""
+        relaxation frontier, run further along the flow (50, 100, 200, ... more steps), at most
+        ``max_restarts`` times; after that it ends on its frontier (a state the flow really reaches),
+        relaxed on until it is slow (at most ``relax_steps`` more steps)."""
         if len(idx) == 0:
             return
         slow = (self.q[idx] < self.q_slow) & self.in_box(self.h[idx])
         self.done[idx[slow]] = True
         last = idx[~slow & (self.restarts[idx] >= self.max_restarts)]
         self.done[last] = True
-        self.h[last] = self.frontier[last]
-        self.f[last] = self.step(self.h[last])
-        self.q[last] = residual_q(self.f[last], self.h[last])[1]
+        self.frontier[last] = self.relax_until_slow(self.frontier[last], self.relax_steps)
         redo = idx[~slow & (self.restarts[idx] < self.max_restarts)]
         for k in torch.unique(self.restarts[redo]).tolist():
             pts = redo[self.restarts[redo] == k]
             self.frontier[pts] = self.forward(self.frontier[pts], self.restart_steps * 2 ** k)
-        self.h[redo] = self.frontier[redo]
-        self.f[redo] = self.step(self.h[redo])
-        self.q[redo] = residual_q(self.f[redo], self.h[redo])[1]
+        moved = torch.cat([last, redo])
+        self.h[moved] = self.frontier[moved]
+        self.f[moved] = self.step(self.h[moved])
+        self.q[moved] = residual_q(self.f[moved], self.h[moved])[1]
         self.restarts[redo] += 1
         self.use_lm[redo], self.lam[redo] = False, _LM_LAMBDA0
         self.q_ref[redo] = self.q[redo]
+
+    def relax_until_slow(self, v, max_steps, check_every=10):
+        """Steps of the map (Jacobian dtype) for each row until 0.5 |Phi(v) - v|^2 < q_slow, at most max_steps."""
+        v = v.to(self.wj["w_x"].dtype).clone()
+        moving = torch.arange(len(v))
+        for _ in range(0, max_steps, check_every):
+            if len(moving) == 0:
+                break
+            u = v[moving]
+            for _ in range(check_every):
+                nxt = self.cell.reduced_step(u, self.xj, self.wj, want_jac=False)[0]
+                u, last = nxt, nxt - u
+            v[moving] = u
+            moving = moving[0.5 * (last.double() ** 2).sum(1) >= self.q_slow]
+        return self.project(v.to(torch.float64))
 
     def polish(self, subset, target_q, rounds=4):
         """Float64 Newton with backtracking on the points of ``subset`` that are below q_slow and not yet

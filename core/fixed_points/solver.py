@@ -10,7 +10,8 @@ What happens to each initial state, so that every one ends honestly classified:
 - a point that stops making progress, or sits against the reachable box (where a saturated gate
   makes F(h) ~ h and q small without a fixed point), is stuck: if it is slow (q < q_slow) and
   inside the box it stays where it is; otherwise it restarts from its own relaxation, run further
-  along the true flow (which never leaves the reachable set), up to ``max_restarts`` times;
+  along the true flow (which never leaves the reachable set), up to ``max_restarts`` times, and
+  finally ends on that relaxation, run on until it is slow;
 - after deduplication, the representatives are polished in float64 Newton: a point counts as
   converged only when q falls below ``confirm_q`` (a true fixed point is solved to rounding in a
   step or two; a point on a slow manifold, whose q barely passed tol_q, is reported slow).
@@ -40,9 +41,9 @@ class SolverOptions:
 
     ``warm_steps`` steps of the cell's fixed-point map precede the search (None: the cell's, 5; 30
     for LSTM, whose map keeps c at equilibrium). Points are stuck when q fails to halve in 4
-    iterations (2 below ``q_slow``) or lie against the box; a stuck point (module doc) restarts
-    after max(warm_steps, 50) x 2**k more steps along the flow from its relaxation, at most
-    ``max_restarts`` times. ``q_slow`` is for states of norm ~1: it scales with the squared median
+    iterations or lie against the box; a stuck point (module doc) restarts from its relaxation,
+    run max(warm_steps, 50) x 2**k more steps along the flow, at most ``max_restarts`` times, and
+    then ends on its relaxation, run on until it is slow (q < q_slow; at most ``relax_steps``). ``q_slow`` is for states of norm ~1: it scales with the squared median
     norm of the warm-started inits (the threshold used is stored in the result). Representatives
     are polished in float64 towards ``polish_q`` and count as converged only below ``confirm_q``
     (tol_q alone if ``polish_q`` is above it, i.e. polishing is off). ``dedup_rtol`` is relative to
@@ -62,9 +63,10 @@ class SolverOptions:
     confirm_q: float = 1e-16
     max_iters: int = 100
     warm_steps: int | None = None
-    max_restarts: int = 5
+    max_restarts: int = 3
+    relax_steps: int = 1000
     max_step: float = 2.5
-    chord_steps: int = 2
+    chord_steps: int = 4
     jac_dtype: torch.dtype = torch.float32
     dedup_rtol: float = 1e-4
     slow_dedup_rtol: float = 1e-2
