@@ -324,7 +324,8 @@ def test_deleting_a_user_trained_run_removes_it_from_the_store(page, train_store
                            timeout=10_000)
 
 
-def test_a_second_job_waits_in_the_queue_while_the_first_runs(page, train_store):
+def test_a_second_job_waits_in_the_queue_while_the_first_runs(page, train_store, browser):
+    """...and only the browser that queued the jobs is offered their Cancel buttons (issue 16)."""
     first, second = "e2e-first", "e2e-second"
     open_train(page)
     try:
@@ -335,6 +336,16 @@ def test_a_second_job_waits_in_the_queue_while_the_first_runs(page, train_store)
         a, b = card(page, first), card(page, second)
         assert a["cls"] == "running", f"the first job was stopped by the second: {a}"
         assert b["cls"] == "queued" and "position 1 in the queue" in b["text"], b
+        assert a["cancel"] and b["cancel"]
+        other = browser.new_context(viewport=VIEWPORT)  # another student's browser sees the queue, not the buttons
+        try:
+            elsewhere = other.new_page()
+            elsewhere.base_url = page.base_url
+            open_train(elsewhere)
+            elsewhere.wait_for_function(f"() => document.querySelector('#train-jobs').innerText.includes({js(second)})")
+            assert not elsewhere.evaluate(CARD_JS, first)["cancel"] and not elsewhere.evaluate(CARD_JS, second)["cancel"]
+        finally:
+            other.close()
     finally:
         stop_all_jobs(train_store)
         store.cleanup_temp(train_store)  # the killed job's staging folder (its writer is gone)
