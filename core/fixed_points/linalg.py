@@ -54,6 +54,16 @@ class Factored:
                     out[k] = self.getrs(*self.factors[i], r[k], trans=1)[0]  # (G^T)^T d = r
         return torch.from_numpy(out)
 
+    def solve_many(self, i: int, r_kxn: torch.Tensor) -> torch.Tensor:
+        """d with G[i] d = r for every row of r (one LAPACK call with k right-hand sides); NaN if G[i]
+        is singular."""
+        r = r_kxn.detach().numpy().astype(self.dtype, copy=False)
+        if self.factors[i] is None:
+            return torch.full(r.shape, float("nan"), dtype=r_kxn.dtype)
+        with _one_blas_thread():
+            out = self.getrs(*self.factors[i], np.ascontiguousarray(r.T), trans=1)[0]
+        return torch.from_numpy(np.ascontiguousarray(out.T))
+
 
 def solve_newton(g_bxnxn: torch.Tensor, r_bxn: torch.Tensor) -> torch.Tensor:
     """Solve G d = r per row; rows that failed come back as NaN."""

@@ -15,7 +15,8 @@ from core.fixed_points.result import residual_q
 __all__ = ["Search", "g_matrix"]
 
 _ARMIJO = 1e-4
-_PROGRESS_WINDOW = 4  # iterations a point gets to halve q (in every regime)
+_PROGRESS_WINDOW = 4  # iterations a point gets to halve q
+_MAX_ANCHORS = 32
 _HALVINGS = 6
 _LM_LAMBDA0, _LM_DOWN, _LM_UP, _LM_TO_NEWTON, _LM_GIVE_UP = 1e-2, 1 / 3, 4.0, 1e-6, 1e10
 
@@ -51,6 +52,11 @@ class Search:
         self.use_lm, self.done = torch.zeros(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)
         self.lam = torch.full((b,), _LM_LAMBDA0, dtype=torch.float64)
         self.q_ref, self.ref_iter = self.q.clone(), torch.zeros(b, dtype=torch.int64)
+        # anchors: converged points with the LU factors of G there (see shared_chord)
+        self.share_radius = opts.share_radius * max(1.0, norm)
+        self.anchor_sep = 1e-3 * max(1.0, norm)
+        self.anchor_h = torch.zeros(0, self.h.shape[1], dtype=torch.float64)
+        self.anchor_fac: list[Factored] = []
 
     # -- helpers
     def project(self, v):
@@ -92,15 +98,59 @@ class Search:
     # -- one iteration
     def iterate(self, active, it):
         self.n_iters[active] += 1
-        g = g_matrix(self.cell, self.h[active], self.xj, self.wj)
-        r = self.f[active] - self.h[active]
-        newton = ~self.use_lm[active]
-        if bool(newton.all()):  # the common case: no masked copy of the Jacobians
-            self.newton(active, g, r)
-        else:
-            self.newton(active[newton], g[newton], r[newton])
-            self.levenberg_marquardt(active[~newton], g[~newton], r[~newton])
+        rest = self.shared_chord(active)
+        if len(rest):
+            g = g_matrix(self.cell, self.h[rest], self.xj, self.wj)
+            r = self.f[rest] - self.h[rest]
+            newton = ~self.use_lm[rest]
+            if bool(newton.all()):  # the common case: no masked copy of the Jacobians
+                self.newton(rest, g, r)
+            else:
+                self.newton(rest[newton], g[newton], r[newton])
+                self.levenberg_marquardt(rest[~newton], g[~newton], r[~newton])
         self.check_progress(active, it)
+        self.add_anchors(active)
+
+    def shared_chord(self, active):
+        """Chord steps on an anchor's factors for the active points within ``share_radius`` of it (one
+        triangular solve per point instead of a fresh LU): most inits of a trained model fall towards a
+        few fixed points, and near one its G serves as well as their own. Every step must halve q (as
+        a chord step on a point's own factors); the points whose first step failed are returned, for
+        a Newton step of their own."""
+        if len(self.anchor_fac) == 0 or len(active) == 0:
+            return active
+        dist, near = torch.cdist(self.h[active], self.anchor_h).min(dim=1)
+        cand = torch.nonzero(dist < self.share_radius).flatten()
+        handled = torch.zeros(len(active), dtype=torch.bool)
+        for a in torch.unique(near[cand]).tolist():
+            rows = cand[near[cand] == a]
+            for k in range(self.chord_steps + 1):
+                rows = rows[~self.converged(active[rows])]
+                if len(rows) == 0:
+                    break
+                glob = active[rows]
+                r = (self.f[glob] - self.h[glob]).to(self.wj["w_x"].dtype)
+                d = cap_norm(self.anchor_fac[a].solve_many(0, r).to(torch.float64), self.cap)
+                ok = self.try_step(glob, d, factor=0.5)
+                if k == 0:
+                    handled[rows[ok]] = True
+                rows = rows[ok]
+        return active[~handled]
+
+    def add_anchors(self, active):
+        """Points of ``active`` that have just converged become anchors (factored once) unless one lies
+        within ``anchor_sep``; at most _MAX_ANCHORS."""
+        if self.share_radius <= 0:
+            return
+        new = active[self.converged(active)]
+        for i in new[torch.argsort(self.q[new])].tolist():
+            if len(self.anchor_fac) >= _MAX_ANCHORS:
+                return
+            h = self.h[i:i + 1]
+            if len(self.anchor_fac) and float(torch.cdist(h, self.anchor_h).min()) < self.anchor_sep:
+                continue
+            self.anchor_h = torch.cat([self.anchor_h, h])
+            self.anchor_fac.append(Factored(g_matrix(self.cell, h, self.xj, self.wj)))
 
     def newton(self, glob, g, r, line_search=True):
         """Newton (mixed precision) with backtracking on q, then chord steps on the same factors."""

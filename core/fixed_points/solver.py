@@ -54,7 +54,9 @@ class SolverOptions:
     per-coordinate state scale when that exceeds 1). ``jac_dtype``: precision of the Jacobian, the
     Newton/LM solves and the forward steps inside the loop (inexact Newton; every step is accepted
     on the float64 q); the iterate, residual, q, polish and eigendecomposition are always float64.
-    ``chord_steps`` extra steps per iteration reuse the Newton LU factors. ``noise`` adds Gaussian
+    ``chord_steps`` extra steps per iteration reuse the Newton LU factors. Points within
+    ``share_radius`` (times the median init norm when above 1) of a converged point first take chord
+    steps on that point's factors (0: off). ``noise`` adds Gaussian
     noise of that standard deviation to the inits (seeded by ``seed``). ``n_modes`` slowest
     eigenvectors are kept per point.
     """
@@ -67,6 +69,7 @@ class SolverOptions:
     relax_steps: int = 1000
     max_step: float = 2.5
     chord_steps: int = 4
+    share_radius: float = 0.3
     jac_dtype: torch.dtype = torch.float32
     dedup_rtol: float = 1e-4
     slow_dedup_rtol: float = 1e-2

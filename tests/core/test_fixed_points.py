@@ -315,3 +315,37 @@ def test_lstm_is_solved_on_h_alone_and_lifted_to_exact_fixed_points():
     assert fps.frac_converged == 1.0 and fps.xstar_pxn.shape[1] == 10 and fps.eigvals_pxn.shape[1] == 10
     xs = torch.from_numpy(fps.xstar_pxn)
     assert (model.step(xs, x.expand(len(xs), -1), w) - xs).abs().max() < 1e-12
+
+
+def test_shared_anchor_factors_find_the_same_points_with_fewer_factorizations(monkeypatch):
+    """Chord steps on a converged neighbour's LU factors (share_radius) change the cost, not the answer:
+    the same confirmed fixed points, stability and init counts, with fewer matrices factored."""
+    import core.fixed_points.search as search_mod
+
+    model = build_model(ModelConfig(cell="gru", units=12, embed_dim=3, vocab_size=10), seed=3)
+    with torch.no_grad():  # three fixed points, two of them stable
+        model.live_weights()["w_h"].mul_(6.0)
+    inits = np.random.default_rng(11).uniform(-0.9, 0.9, (300, model.state_size))
+    factored = {"n": 0}
+    real = search_mod.Factored
+
+    class Counting(real):
+        def __init__(self, g):
+            factored["n"] += len(g)
+            super().__init__(g)
+
+    monkeypatch.setattr(search_mod, "Factored", Counting)
+    results = {}
+    for radius in (0.0, 0.3):
+        factored["n"] = 0
+        results[radius] = (find_fixed_points(model, inits, share_radius=radius), factored["n"])
+    (plain, n_plain), (shared, n_shared) = results[0.0], results[0.3]
+    assert plain.is_converged_p.sum() == 3 and plain.frac_converged > 0.9
+    conv_a, conv_b = plain.xstar_pxn[plain.is_converged_p], shared.xstar_pxn[shared.is_converged_p]
+    assert len(conv_a) == len(conv_b)
+    dist = np.linalg.norm(conv_a[:, None] - conv_b[None], axis=2)
+    assert dist.min(axis=1).max() < 1e-8
+    np.testing.assert_array_equal(np.sort(plain.is_stable_p[plain.is_converged_p]),
+                                  np.sort(shared.is_stable_p[shared.is_converged_p]))
+    assert shared.frac_converged >= plain.frac_converged - 0.02
+    assert n_shared < 0.8 * n_plain
