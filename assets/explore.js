@@ -7,6 +7,9 @@
   // text and send it when the answer arrives. A fast typist never queues stale work, and a single
   // edit is not delayed by a timer.
   var STUCK_MS = 3000;
+  // A token that moves the predicted class's log-odds by this much (odds x 7.4) gets the full colour;
+  // one fixed scale for every text and model, so colours compare across texts.
+  var EV_FULL_COLOUR = 2.0;
   var inFlightSince = 0;
   var pendingText = null;
   var hoverPinned = false;
@@ -64,9 +67,10 @@
         span.textContent = tok;
         span.setAttribute("data-i", i);
         span.setAttribute("role", "listitem");
-        span.title = (unk[i] ? "unknown word (<unk>) · " : "") + "log p(" + (info.class_names[data.predicted] || "") +
-                     ") " + (ev >= 0 ? "+" : "") + ev.toFixed(2);
-        span.style.backgroundColor = hexToRgba(colors[towards] || "#888888", Math.min(1, Math.abs(ev)) * 0.75);
+        span.title = (unk[i] ? "unknown word (<unk>) · " : "") + "log-odds of " + (info.class_names[data.predicted] || "") +
+                     " " + (ev >= 0 ? "+" : "") + ev.toFixed(2);
+        span.style.backgroundColor = hexToRgba(colors[towards] || "#888888",
+                                               Math.min(1, Math.abs(ev) / EV_FULL_COLOUR) * 0.75);
         frag.appendChild(span);
       });
       strip.replaceChildren(frag);

@@ -42,8 +42,8 @@ class Trajectory:
     xyz_tx3: np.ndarray | None  # stored-PCA projection, None without an analysis
     truncated: bool          # the text had more than MAX_TOKENS tokens
     initial_probs_k: np.ndarray  # float32, the prediction before any token (from the initial state)
-    evidence_t: np.ndarray   # change in log p of the final predicted class at each token (core.evidence)
-    toward_t: np.ndarray     # the class whose log-probability rose most at each token
+    evidence_t: np.ndarray   # change of the final predicted class's log-odds at each token (core.evidence)
+    toward_t: np.ndarray     # the class whose log-odds rose most at each token
     predicted: int           # the final predicted class (argmax of the initial prediction if no token)
 
 
@@ -97,10 +97,13 @@ class Bundle:
         return tokens, self.vocab.encode(tokens), truncated
 
     @torch.no_grad()
+    def initial_logits(self) -> torch.Tensor:
+        """The readout of the initial state (before any token), logits_1xk."""
+        return self.model.readout(self.model.initial_state(1))
+
     def initial_probs(self) -> np.ndarray:
         """The prediction before any token is read (from the initial state), probs_k."""
-        state = self.model.initial_state(1)
-        return self.model.probabilities(self.model.readout(state))[0].numpy().astype(np.float32)
+        return self.model.probabilities(self.initial_logits())[0].numpy().astype(np.float32)
 
     @torch.no_grad()
     def predict(self, texts: list[str]) -> np.ndarray:
@@ -119,15 +122,19 @@ class Bundle:
         """One text through the model, token by token, with its evidence and (``project``) its PCA path."""
         tokens, ids, truncated = self.encode(text, max_tokens)
         ids_arr = np.asarray(ids, dtype=np.int64)
+        k = len(self.class_names)
         if ids:
             states = self.model.run(torch.from_numpy(ids_arr)[None])[0]
-            probs = self.model.probabilities(self.model.readout(states)).numpy().astype(np.float32)
-            states_np = states.numpy().astype(np.float32)
+            logits = self.model.readout(states)
+            probs = self.model.probabilities(logits).numpy().astype(np.float32)
+            states_np, logits_np = states.numpy().astype(np.float32), logits.numpy()
         else:
             states_np = np.zeros((0, self.model.state_size), np.float32)
-            probs = np.zeros((0, len(self.class_names)), np.float32)
+            probs, logits_np = np.zeros((0, k), np.float32), np.zeros((0, k), np.float32)
         xyz = self.analysis.project(states_np) if project and self.has_analysis else None
-        initial = self.initial_probs()
-        evidence, toward, predicted = token_evidence(probs, initial)
+        initial_logits = self.initial_logits()
+        initial = self.model.probabilities(initial_logits)[0].numpy().astype(np.float32)
+        evidence, toward, predicted = token_evidence(logits_np, initial_logits[0].numpy(),
+                                                     self.config.model.multilabel)
         return Trajectory(tokens, ids_arr, ids_arr != UNK_ID, states_np, probs, xyz, truncated, initial, evidence,
                           toward, predicted)

@@ -43,7 +43,11 @@ def trajectory_payload(bundle: Bundle, text: str, max_tokens: int, max_chars: in
     if traj.truncated or clipped:
         notices.append(f"Long text: only the first {len(traj.tokens):,} tokens are shown.")
     n_unknown = int((~traj.known).sum())
-    if n_unknown:
+    prediction = prediction_sentence(bundle.class_names, traj.probs_txk[-1], bundle.config.model.multilabel)
+    if n_unknown == len(traj.tokens):
+        prediction = ("No word of this text is in the model's vocabulary, so it carries no evidence: "
+                      "the network sees only unknown-word tokens (<unk>).")
+    elif n_unknown:
         notices.append(f"{n_unknown} word{'s' if n_unknown > 1 else ''} not in this model's vocabulary "
                        "(dashed outline) count as <unk>.")
     return {
@@ -56,7 +60,7 @@ def trajectory_payload(bundle: Bundle, text: str, max_tokens: int, max_chars: in
         "toward": traj.toward_t.tolist(),
         "predicted": traj.predicted,
         "k": len(bundle.class_names),
-        "prediction": prediction_sentence(bundle.class_names, traj.probs_txk[-1], bundle.config.model.multilabel),
+        "prediction": prediction,
         "notice": " ".join(notices),
         "truncated": bool(traj.truncated or clipped),
     }

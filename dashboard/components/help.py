@@ -21,5 +21,10 @@ def explore_help() -> html.Details:
         html.P([html.B("Readout directions"), " (dashed) point where each class's score grows: the further the state "
                 "moves along one, the more confident the network is in that class."]),
         html.P([html.B("Your text"), " is the black path: one step per token, from the open circle to the yellow dot. "
-                "Words coloured in the strip below pushed the prediction; press ▶ to replay it word by word."]),
+                "Press ▶ to replay it word by word, or click a word to jump there."]),
+        html.P([html.B("Word colours"), " show how far each word moved the final prediction: the change of its ",
+                html.B("log-odds"), ", log p/(1−p) = the readout's logit margin z", html.Sub("pred"), " − z",
+                html.Sub("other"), " for two classes. The colour is the class the word pushed towards; a change of 2 "
+                "(odds × 7.4) or more is full colour. Unlike the change of a probability, this does not flatten "
+                "once the network is already confident. Hover a word for its number."]),
     ])

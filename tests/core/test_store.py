@@ -15,7 +15,6 @@ from safetensors.torch import save_file
 
 from core import atomic, store
 from core.config import RunConfig
-from core.evidence import token_evidence
 from core.text import UNK_ID
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -330,13 +329,16 @@ def test_trajectory(tiny_bundle):
 
 
 def test_trajectory_carries_its_evidence(tiny_bundle):
-    """One call gives what the Explore payload needs: the evidence is core.evidence's, from the initial state."""
+    """One call gives what the Explore payload needs: the evidence is the change of the predicted class's
+    log-odds, from the initial state; for two classes that is the change of the logit margin."""
     traj = tiny_bundle.trajectory("red red green the")
     np.testing.assert_array_equal(traj.initial_probs_k, tiny_bundle.initial_probs())
-    evidence, toward, predicted = token_evidence(traj.probs_txk, traj.initial_probs_k)
-    np.testing.assert_array_equal(traj.evidence_t, evidence)
-    np.testing.assert_array_equal(traj.toward_t, toward)
-    assert traj.predicted == predicted == int(traj.probs_txk[-1].argmax()) and traj.evidence_t.shape == (4,)
+    predicted = int(traj.probs_txk[-1].argmax())
+    p_t = np.concatenate([[traj.initial_probs_k[predicted]], traj.probs_txk[:, predicted]]).astype(np.float64)
+    np.testing.assert_allclose(traj.evidence_t, np.diff(np.log(p_t / (1 - p_t))), atol=1e-4)
+    assert traj.predicted == predicted and traj.evidence_t.shape == (4,) and traj.toward_t.shape == (4,)
+    rose = np.where(traj.evidence_t > 0, predicted, 1 - predicted)
+    np.testing.assert_array_equal(traj.toward_t, rose)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x00"])

@@ -36,6 +36,13 @@ def test_unknown_words_are_flagged_and_announced(app_ctx):
     assert "2 words not in this model's vocabulary" in payload["notice"]
 
 
+def test_text_without_a_known_word_says_so_instead_of_a_confident_prediction(app_ctx):
+    payload = trajectory_for(TINY_RUN_ID, "🙂 🙃 zebra")
+    assert payload["n"] == 3 and payload["unk"] == [0, 1, 2]
+    assert "confident" not in payload["prediction"]
+    assert "No word of this text is in the model's vocabulary" in payload["prediction"]
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t ", None, 42])
 def test_empty_or_wrong_type_text_gives_a_hint(app_ctx, text):
     payload = trajectory_for(TINY_RUN_ID, text)
