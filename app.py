@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or Settings.from_env()
     # requests run one short forward pass each; one thread per worker avoids OpenMP contention
     torch.set_num_threads(1)
-    removed = store.cleanup_temp(settings.store)
+    removed = [name for root in store.unique_stores(settings.store, settings.user_store)
+               for name in store.cleanup_temp(root)]
     if removed:
         log.info("removed leftover temp folders: %s", removed)
     celery_app = make_celery(settings.redis_url) if settings.redis_url else None
@@ -47,10 +48,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.celery_app = celery_app
     _harden(app.server, settings)
     guard.install(app)
-    configure_sessions(app.server, settings.secret_key, settings.store)
+    configure_sessions(app.server, settings.secret_key, settings.jobs_store)
     app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings
-    app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store)
+    app.server.config["ATTRACTORSCOPE_BUNDLES"] = BundleCache(settings.store, user_store=settings.user_store)
     app.server.config["ATTRACTORSCOPE_BUNDLES"].summaries()  # verify the store now, not on the first request
     app.server.config["ATTRACTORSCOPE_MEMO"] = ModelMemo()
     app.server.config["ATTRACTORSCOPE_CACHE"] = make_flask_cache(app.server, settings.redis_url)

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from core import store
 from core.analysis import analyze_bundle
 from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
-                         store_dir)
+                         store_dir, user_store_dir)
 from core.jobs import JobRegistry, drain, run_job
 from core.pipeline import train_run
 from core.presets import PRESETS, TEXT_TASKS, pretrained_for, text_task
@@ -95,7 +95,7 @@ def cmd_analyze(args) -> int:
 def cmd_list(args) -> int:
     rows = store.list_bundles()
     if not rows:
-        print(f"no bundles in {store_dir()}")
+        print(f"no bundles in {' or '.join(str(p) for p in store.store_dirs())}")
     for s in rows:
         if s.ok:
             acc = s.metrics.get("test_accuracy")
@@ -141,7 +141,8 @@ def cmd_run_job(args) -> int:
     """Run one job from the job registry (the Train page starts this in its own process once the job holds a
     slot), then any jobs queued behind it."""
     torch.set_num_threads(1)
-    registry = JobRegistry(store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")))
+    registry = JobRegistry(user_store_dir(), max_running=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")),
+                           read_only_stores=(store_dir(),))
     if registry.get(args.job_id) is None:
         raise CliError(f"there is no job {args.job_id[:80]!r} in {registry.root}")
     status = run_job(args.job_id, registry)

@@ -18,7 +18,7 @@ from core.cells import CELLS
 __all__ = [
     "CELL_TYPES", "TASK_NAMES", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError",
     "check_run_id",
-    "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "repo_root",
+    "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "user_store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
@@ -48,8 +48,14 @@ def repo_root() -> Path:
 
 
 def store_dir() -> Path:
-    """Folder holding model bundles: ATTRACTORSCOPE_STORE, default <repo>/models_store."""
+    """Folder of the bundled (shipped, read-only) model bundles: ATTRACTORSCOPE_STORE, default <repo>/models_store."""
     return Path(os.environ.get("ATTRACTORSCOPE_STORE", repo_root() / "models_store"))
+
+
+def user_store_dir() -> Path:
+    """Folder where runs a user trains land, with their job records in ``.jobs``: ATTRACTORSCOPE_USER_STORE,
+    default <repo>/user_models (git-ignored). Set it to the same folder as ATTRACTORSCOPE_STORE for one store."""
+    return Path(os.environ.get("ATTRACTORSCOPE_USER_STORE", repo_root() / "user_models"))
 
 
 def _from_dict(cls, data: Any):

@@ -24,7 +24,7 @@ from typing import Callable
 
 from core import atomic
 from core.cells import CELLS
-from core.config import ConfigError, RunConfig, store_dir
+from core.config import ConfigError, RunConfig, store_dir, user_store_dir
 
 __all__ = ["JobStatus", "JobLimits", "JobRegistry", "JobRefused", "ACTIVE_STATES", "MIN_STATE_SIZE",
            "estimate_seconds", "check_analysable", "duration_text", "queue_positions"]
@@ -101,10 +101,16 @@ def duration_text(seconds: float) -> str:
 
 
 class JobRegistry:
-    """Job status files in ``<store>/.jobs``; writes are atomic, queue decisions are under a file lock."""
+    """Job status files in ``<user store>/.jobs``; writes are atomic, queue decisions are under a file lock."""
 
-    def __init__(self, store_path: Path | None = None, max_running: int = 1, limits: JobLimits | None = None):
-        self.store_path = Path(store_path or store_dir())
+    def __init__(self, store_path: Path | None = None, max_running: int = 1, limits: JobLimits | None = None,
+                 read_only_stores: tuple[Path, ...] | None = None):
+        # store_path: where jobs publish their runs (default: the user store); read_only_stores: stores whose run
+        # names a new run cannot take (default: the bundled store when store_path is the default)
+        self.store_path = Path(store_path or user_store_dir())
+        if read_only_stores is None:
+            read_only_stores = () if store_path else (store_dir(),)
+        self.read_only_stores = tuple(Path(p) for p in read_only_stores)
         self.root = self.store_path / ".jobs"
         self.limits = limits or JobLimits(max_running=max_running)
         self.max_running = self.limits.max_running
@@ -133,7 +139,8 @@ class JobRegistry:
 
     def _check_admission(self, jobs: list[JobStatus], run_id: str, owner: str) -> None:
         active = [j for j in jobs if j.state in ACTIVE_STATES]
-        if any(j.run_id == run_id for j in active) or os.path.lexists(self.store_path / run_id):
+        if any(j.run_id == run_id for j in active) \
+                or any(os.path.lexists(root / run_id) for root in (self.store_path, *self.read_only_stores)):
             raise JobRefused(f"A model named {run_id} exists or is being trained; choose another name.")
         if owner and sum(j.owner == owner for j in active) >= self.limits.max_per_owner:
             raise JobRefused(f"You already have {self.limits.max_per_owner} jobs queued or running; wait for one "

@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 
 from core import store
-from core.config import RunConfig, repo_root
+from core.config import RunConfig, repo_root, store_dir, user_store_dir
 from core.tasks import TaskData, load_task
 from core.training import train
 
@@ -38,7 +38,8 @@ def resolve_vocab_size(config: RunConfig, data: TaskData) -> RunConfig:
 def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = None,
               should_stop: Callable[[], bool] | None = None, store_path: Path | None = None,
               bundled: bool = False, owner: str = "") -> Path:
-    """Load the task, train, save the bundle atomically; returns the bundle folder. ``owner`` (the browser
+    """Load the task, train, save the bundle atomically into ``store_path`` (default: the bundled store for a
+    bundled run, else the user store); returns the bundle folder. ``owner`` (the browser
     session that queued the job, ``core.job_registry``) is kept in the bundle's task info: only it may delete."""
     data = load_task(config.task)
     config = resolve_vocab_size(config, data)
@@ -49,4 +50,5 @@ def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = No
         info["owner"] = owner
     provenance = {"data": data.source, "seed": config.train.seed, "task_seed": config.task.seed,
                   "code_version": code_version(), "torch": torch.__version__}
-    return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=store_path)
+    target = store_path or (store_dir() if bundled else user_store_dir())
+    return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=target)

@@ -1,6 +1,8 @@
 """Model bundles on disk: load (validated), save (atomic), list, delete, clean up after crashes.
 
-A bundle is a folder ``<store>/<run_id>/`` with ``config.json``, ``model.safetensors``,
+Models are listed from two stores: the bundled one (``store_dir()``, ATTRACTORSCOPE_STORE, default
+``models_store/``: shipped, read-only) and the user one (``user_store_dir()``, ATTRACTORSCOPE_USER_STORE,
+default ``user_models/``, git-ignored: what users train lands there). A bundle is a folder ``<store>/<run_id>/`` with ``config.json``, ``model.safetensors``,
 ``vocab.json`` and, once analyzed, ``analysis.npz``. Loading checks every file and raises
 ``BundleError`` with one sentence a user can act on; nothing is ever unpickled. Writes go through
 ``core.atomic`` (a temp folder renamed into place). The loaded ``Bundle`` and its ``Trajectory``
@@ -8,6 +10,7 @@ live in ``core.bundle`` and are importable from here, as the README's Python API
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,15 +27,15 @@ from safetensors.torch import load_file, save_file
 from core import atomic
 from core.analysis_file import NOT_ANALYZED, analysis_problem
 from core.bundle import MAX_TOKENS, Bundle, Trajectory
-from core.config import RUN_ID_RE, SCHEMA_VERSION, ConfigError, RunConfig, RunIdError, store_dir
+from core.config import RUN_ID_RE, SCHEMA_VERSION, ConfigError, RunConfig, RunIdError, store_dir, user_store_dir
 from core.config import check_run_id as check_slug
 from core.models import RNNClassifier
 from core.text import Vocab, VocabError
 
 __all__ = [
-    "BundleError", "Bundle", "BundleSummary", "Trajectory", "MAX_TOKENS", "check_run_id", "bundle_path",
+    "BundleError", "Bundle", "BundleSummary", "read_only_summary", "Trajectory", "MAX_TOKENS", "check_run_id", "bundle_path",
     "save_bundle", "load", "load_path", "list_bundles", "bundle_summary", "delete_bundle", "cleanup_temp",
-    "file_sha256", "store_dir",
+    "file_sha256", "store_dir", "user_store_dir", "store_dirs", "unique_stores", "find_bundle",
 ]
 
 MAX_JSON_BYTES = 2_000_000
@@ -56,6 +59,30 @@ def bundle_path(run_id: str, store: Path | None = None) -> Path:
     path = Path(store or store_dir()) / check_run_id(run_id)
     _refuse_links(path)
     return path
+
+
+def unique_stores(*stores: Path | str | None) -> tuple[Path, ...]:
+    """The given store folders in order, each once (None skipped; the same folder under two spellings counts once)."""
+    out: list[Path] = []
+    for store in stores:
+        if store is not None and not any(os.path.abspath(store) == os.path.abspath(seen) for seen in out):
+            out.append(Path(store))
+    return tuple(out)
+
+
+def store_dirs() -> tuple[Path, ...]:
+    """Where models are listed from: the bundled store first, then the user store (once if they are one folder)."""
+    return unique_stores(store_dir(), user_store_dir())
+
+
+def find_bundle(run_id: str, stores: tuple[Path, ...] | None = None) -> Path:
+    """The folder of a run in the first store holding it (bundled first); its path in the first store if none does."""
+    stores = stores or store_dirs()
+    for root in stores:
+        path = bundle_path(run_id, root)
+        if os.path.lexists(path):
+            return path
+    return bundle_path(run_id, stores[0])
 
 
 def _refuse_links(path: Path) -> None:
@@ -165,7 +192,8 @@ def _load_weights(path: Path, config: RunConfig) -> RNNClassifier:
 
 
 def load(run_id: str, store: Path | None = None) -> Bundle:
-    return load_path(bundle_path(run_id, store))
+    """A run from ``store``, or (none given) from the bundled store or else the user store."""
+    return load_path(bundle_path(run_id, store) if store else find_bundle(run_id))
 
 
 def save_bundle(config: RunConfig, model: RNNClassifier, vocab: Vocab, info: dict, metrics: dict,
@@ -209,9 +237,11 @@ def _dir_size(path: Path) -> int:
 
 
 def delete_bundle(run_id: str, store: Path | None = None) -> None:
-    """Remove a user-trained bundle; bundled (shipped) ones are read-only."""
-    path = bundle_path(run_id, store)
+    """Remove a user-trained bundle from ``store`` (default: the user store); bundled (shipped) ones are read-only."""
+    path = bundle_path(run_id, store or user_store_dir())
     if not path.is_dir():
+        if store is None and os.path.lexists(find_bundle(run_id)):
+            raise BundleError(f"{run_id!r} ships with attractorscope and is read-only.")
         raise BundleError(f"there is no model {run_id!r} to delete.")
     meta = _read_json(path / "config.json", "config") if (path / "config.json").is_file() else {}
     if isinstance(meta, dict) and isinstance(meta.get("task_info"), dict) and meta["task_info"].get("bundled"):
@@ -220,12 +250,21 @@ def delete_bundle(run_id: str, store: Path | None = None) -> None:
 
 
 def list_bundles(store: Path | None = None) -> list[BundleSummary]:
-    """Every bundle folder in the store, loadable or not (with the reason), sorted by run id."""
-    store = Path(store or store_dir())
-    if not store.is_dir():
-        return []
-    return [bundle_summary(path) for path in sorted(store.iterdir())
-            if path.is_dir() and not path.name.startswith(".")]
+    """Every bundle folder in ``store``, or (none given) in the bundled and the user store together, loadable or not
+    (with the reason), sorted by run id. With two stores, the bundled store's runs are read-only (``bundled``) and
+    a user run under a bundled run's name is not listed."""
+    stores = (Path(store),) if store else store_dirs()
+    rows: dict[str, BundleSummary] = {}
+    for i, root in enumerate(stores):
+        for path in sorted(root.iterdir()) if root.is_dir() else ():
+            if path.is_dir() and not path.name.startswith(".") and path.name not in rows:
+                rows[path.name] = read_only_summary(bundle_summary(path), len(stores) > 1 and i == 0)
+    return [rows[name] for name in sorted(rows)]
+
+
+def read_only_summary(summary: BundleSummary, in_bundled_store: bool) -> BundleSummary:
+    """The summary, marked bundled (read-only) when it lives in the bundled store of a two-store setup."""
+    return dataclasses.replace(summary, bundled=True) if in_bundled_store and not summary.bundled else summary
 
 
 def bundle_summary(path: Path) -> BundleSummary:

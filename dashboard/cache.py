@@ -69,11 +69,20 @@ def _listing_signature(store_path: Path) -> tuple:
         return ()
 
 
-class BundleCache:
-    """Thread-safe cache of loaded bundles for one store folder."""
+def _folders(root: Path) -> list[Path]:
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
 
-    def __init__(self, store_path: Path, max_bundles: int = 16):
+
+class BundleCache:
+    """Thread-safe cache of loaded bundles from the bundled store and the user store, listed together (a bundled
+    run first: a user folder under the same name is not served). With two stores, the bundled ones are read-only."""
+
+    def __init__(self, store_path: Path, max_bundles: int = 16, user_store: Path | None = None):
         self.store_path = Path(store_path)
+        self.stores = store.unique_stores(store_path, user_store)
         self.max_bundles = max_bundles
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
@@ -83,7 +92,7 @@ class BundleCache:
     def get(self, run_id: str) -> store.Bundle:
         """A loaded bundle with its analysis; raises ModelUnavailable with a user-facing reason."""
         try:
-            path = store.bundle_path(run_id, self.store_path)
+            path = store.find_bundle(run_id, self.stores)
         except store.BundleError as err:
             raise ModelUnavailable(str(err)) from None
         signature = _signature(path)
@@ -116,7 +125,7 @@ class BundleCache:
         """All bundles in the store (broken ones included). A finished job's bundle is listed on the
         next call; the time limit only bounds how long an in-place edit of a file goes unseen. Only a
         folder that changed is loaded (verified and hashed) again."""
-        signature = _listing_signature(self.store_path)
+        signature = tuple(_listing_signature(root) for root in self.stores)
         with self._lock:
             cached = self._summaries
         if cached is not None and cached[1] == signature and time.monotonic() - cached[0] < SUMMARY_TTL_S:
@@ -128,20 +137,21 @@ class BundleCache:
         return rows
 
     def _relist(self) -> list[store.BundleSummary]:
-        try:
-            folders = sorted(p for p in self.store_path.iterdir() if p.is_dir() and not p.name.startswith("."))
-        except OSError:
-            folders = []
+        read_only = len(self.stores) > 1
         with self._lock:
             known = dict(self._rows)
         fresh = {}
-        for path in folders:
-            signature = (path.is_symlink(), _folder_mtime(path), _signature(path))
-            row = known.get(path.name)
-            fresh[path.name] = row if row is not None and row[0] == signature else (signature, store.bundle_summary(path))
+        for i, root in enumerate(self.stores):
+            for path in _folders(root):
+                if path.name in fresh:
+                    continue  # the bundled store's run of that name wins
+                signature = (str(root), path.is_symlink(), _folder_mtime(path), _signature(path))
+                row = known.get(path.name)
+                fresh[path.name] = row if row is not None and row[0] == signature else \
+                    (signature, store.read_only_summary(store.bundle_summary(path), read_only and i == 0))
         with self._lock:
             self._rows = fresh
-        return [summary for _, summary in fresh.values()]
+        return [fresh[name][1] for name in sorted(fresh)]
 
 
 class JsonRedisSerializer:

@@ -52,7 +52,7 @@ def make_celery(redis_url: str):
         # slot is free, and returns at once when none is, so a worker never sits waiting inside a task
         lower_priority()  # this worker only trains: let the web workers go first
         current = Settings.from_env()  # a worker shares the web workers' env: same store, same limits
-        status = drain(JobRegistry(current.store, limits=current.job_limits))
+        status = drain(current.job_registry())
         return status.state if status else "idle"
 
     return celery_app
@@ -68,7 +68,7 @@ class JobLauncher:
         self._reminded = 0.0
 
     def registry(self) -> JobRegistry:
-        return JobRegistry(self.settings.store, limits=self.settings.job_limits)
+        return self.settings.job_registry()
 
     def launch(self, job_id: str) -> None:
         """A job was just queued; raises JobQueueDown when Celery's broker cannot be reached."""
@@ -92,8 +92,9 @@ class JobLauncher:
             log.warning("could not start a job runner: %s", err)
 
     def _spawn(self, job: JobStatus) -> int:
-        log_path = Path(self.settings.store) / ".jobs" / f"{job.job_id}.log"
+        log_path = self.settings.jobs_store / ".jobs" / f"{job.job_id}.log"
         env = {**os.environ, "ATTRACTORSCOPE_STORE": str(self.settings.store),
+               "ATTRACTORSCOPE_USER_STORE": str(self.settings.jobs_store),
                "ATTRACTORSCOPE_MAX_JOBS": str(self.settings.max_jobs)}
         with open(log_path, "ab") as log_file:
             # its own session: the job outlives the request (and a server restart); `python -m core
@@ -134,7 +135,7 @@ def job_registry() -> JobRegistry:
     # A Celery worker runs jobs outside any Flask request: it reads the same env vars as the web
     # workers (README, DEPLOY), so both see one store and one job folder.
     current = settings() if has_app_context() else Settings.from_env()
-    return JobRegistry(current.store, limits=current.job_limits)
+    return current.job_registry()
 
 
 def run_ids() -> tuple[set[str], set[str]]:
@@ -178,7 +179,7 @@ def delete_user_run(run_id) -> str:
     if not summary.owner or summary.owner != client_owner():
         return f"Only the browser session that trained {run_id} can delete it."
     try:
-        store.delete_bundle(run_id, settings().store)
+        store.delete_bundle(run_id, settings().jobs_store)
     except store.BundleError as err:
         return str(err)
     log.info("deleted run %s", run_id)

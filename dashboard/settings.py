@@ -5,8 +5,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import store_dir
-from core.job_registry import JobLimits
+from core.config import store_dir, user_store_dir
+from core.job_registry import JobLimits, JobRegistry
 
 __all__ = ["Settings"]
 
@@ -20,7 +20,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
-    store: Path = Path("models_store")
+    store: Path = Path("models_store")  # the bundled models: read-only whenever user_store is another folder
+    user_store: Path | None = None      # where trained runs and their .jobs land; None: in `store` itself
     redis_url: str | None = None
     max_tokens: int = 2000
     max_text_chars: int = 100_000
@@ -37,6 +38,7 @@ class Settings:
             port=int(os.environ.get("ATTRACTORSCOPE_PORT", "8050")),
             debug=_env_bool("ATTRACTORSCOPE_DEBUG"),
             store=store_dir(),
+            user_store=user_store_dir(),
             redis_url=os.environ.get("ATTRACTORSCOPE_REDIS_URL") or None,
             max_jobs=int(os.environ.get("ATTRACTORSCOPE_MAX_JOBS", "1")),
             max_queued=int(os.environ.get("ATTRACTORSCOPE_MAX_QUEUED", "20")),
@@ -44,6 +46,15 @@ class Settings:
             max_job_minutes=float(os.environ.get("ATTRACTORSCOPE_MAX_JOB_MINUTES", "60")),
             secret_key=os.environ.get("ATTRACTORSCOPE_SECRET_KEY") or None,
         )
+
+    @property
+    def jobs_store(self) -> Path:
+        """Where training jobs keep their records and publish their runs (the user store)."""
+        return Path(self.user_store or self.store)
+
+    def job_registry(self) -> JobRegistry:
+        """The job registry of this store: runs land in the user store and may not take a bundled run's name."""
+        return JobRegistry(self.jobs_store, limits=self.job_limits, read_only_stores=(Path(self.store),))
 
     @property
     def job_limits(self) -> JobLimits:

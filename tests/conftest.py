@@ -37,6 +37,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _own_user_store(tmp_path_factory, monkeypatch):
+    """Runs a user trained (ATTRACTORSCOPE_USER_STORE, default user_models/) never reach a test: each test gets an
+    empty user store of its own."""
+    monkeypatch.setenv("ATTRACTORSCOPE_USER_STORE", str(tmp_path_factory.mktemp("user_models")))
+
+
 @pytest.fixture(params=list(CELLS))
 def cell(request) -> str:
     """Every cell type in the registry (core.cells.CELLS): a test that takes it runs once per type."""

@@ -48,7 +48,8 @@ runpy.run_module("core", run_name="__main__", alter_sys=True)
 
 
 def _start(args: list[str], root: Path, log, slow_save: bool = False) -> subprocess.Popen:
-    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(root), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(root), "ATTRACTORSCOPE_USER_STORE": str(root),
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     cmd = [sys.executable, "-c", SLOW_SAVE_CLI, *args] if slow_save else [sys.executable, "-m", "core", *args]
     # its own process group, so the kill reaches anything it starts
     return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -202,6 +202,7 @@ def test_a_celery_task_returns_when_no_slot_is_free(tmp_path, monkeypatch):
     from tests.core.test_job_queue import config, hold_the_slot
 
     monkeypatch.setenv("ATTRACTORSCOPE_STORE", str(tmp_path))
+    monkeypatch.setenv("ATTRACTORSCOPE_USER_STORE", str(tmp_path))  # the worker reads the web workers' env
     monkeypatch.setattr("dashboard.jobs.lower_priority", lambda: None)  # keep this test process' priority
     registry = JobRegistry(tmp_path)
     hold_the_slot(registry)

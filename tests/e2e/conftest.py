@@ -93,11 +93,13 @@ def _wait_http_200(url: str, proc: subprocess.Popen, log_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def app_server(store: Path, log_dir: Path, ready_path: str = "/"):
-    """Run `python app.py --port <free>` over ``store`` (no Redis); yields (base URL, log path), stops it after."""
+def app_server(store: Path, log_dir: Path, ready_path: str = "/", user_store: Path | None = None):
+    """Run `python app.py --port <free>` over ``store`` (no Redis); yields (base URL, log path), stops it after.
+    ``user_store`` (default: ``store`` itself) is where the app's jobs land: never the repo's user_models/."""
     port = _free_port()
     log_path = log_dir / "server.log"
-    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "ATTRACTORSCOPE_USER_STORE": str(user_store or store),
+           "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     for name in ("ATTRACTORSCOPE_REDIS_URL", "ATTRACTORSCOPE_MAX_JOBS"):
         env.pop(name, None)
     with open(log_path, "w") as log:

@@ -91,6 +91,7 @@ def deploy(analyzed_store, tmp_path_factory):
     redis_port, web_port = _free_port(), _free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {**os.environ, "ATTRACTORSCOPE_REDIS_URL": redis_url, "ATTRACTORSCOPE_STORE": str(store_path),
+           "ATTRACTORSCOPE_USER_STORE": str(store_path),
            "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("ATTRACTORSCOPE_MAX_JOBS", None)
     logs = {name: root / f"{name}.log" for name in ("redis", "worker", "web")}
