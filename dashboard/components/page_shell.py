@@ -108,5 +108,6 @@ def url_sync(path: str, text_input: Input | None = None, *, model_input: Input |
         inputs.append(text_input or Input(ids.url_sync(path), "title"))
     if model_b_input is not None:
         inputs.append(model_b_input)
-    clientside_callback(ClientsideFunction("attractorscope", "syncUrl"), Output(ids.url_sync(path), "children"),
+    # assets/url_state.js: a page without a text box keeps the URL's text, so the navbar carries it on
+    clientside_callback(ClientsideFunction("attractorscope_url", "syncUrl"), Output(ids.url_sync(path), "children"),
                         *inputs)
