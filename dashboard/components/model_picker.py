@@ -35,7 +35,7 @@ def picker_options(summaries: list[BundleSummary]) -> list[dict]:
                             "disabled": True})
             continue
         acc = s.metrics.get("test_accuracy")
-        acc_text = f" · {acc:.0%} test acc." if isinstance(acc, (int, float)) else ""
+        acc_text = f" · {acc:.1%} test acc." if isinstance(acc, (int, float)) else ""  # as the tables: 99.7%
         note = "" if s.has_analysis else " · not analyzed"
         options.append({"label": f"{task_label(s.task, s.num_classes)} — {s.run_id} "
                                  f"({s.cell.upper()}-{s.units}{acc_text}{note})",

@@ -10,7 +10,7 @@ from core.analysis_file import AnalysisError
 from core.summary import model_summary
 from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
-from dashboard.components.model_picker import model_picker
+from dashboard.components.model_picker import model_picker, task_label
 from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
 from dashboard.payload import prediction_sentence
@@ -19,6 +19,7 @@ from dashboard.runtime import bundles, model_figure, settings
 dash.register_page(__name__, path="/compare", name="Compare", title="attractorscope · Compare", order=6)
 
 PATH = "/compare"
+COMPARE_EYE = {"x": 2.2, "y": 2.2, "z": 1.35}  # camera of each 3D view (plotly's default is 1.25, 1.25, 1.25)
 INTRO = ("Two networks trained on the same task can solve it with the same geometry: Maheswaranathan et al. (2019) "
          "found line attractors in GRUs, LSTMs and UGRNNs alike, and Aitken et al. (2020) the same (N−1)-dimensional "
          "simplex for N classes. Pick two models and a sentence: each panel draws the sentence's trajectory in that "
@@ -27,12 +28,29 @@ INTRO = ("Two networks trained on the same task can solve it with the same geome
 
 
 def default_partner(summaries, run_id: str | None) -> str | None:
-    """Another analyzed model of the same task (a different cell if there is one), else any other, else run_id."""
+    """Another analyzed model of the same task and classes (a different cell if there is one), else run_id itself:
+    a model of another task would label the sentence with classes that are not A's (partner_note says so)."""
     usable = [s for s in summaries if s.ok and s.has_analysis and s.run_id != run_id]
     this = next((s for s in summaries if s.run_id == run_id), None)
     same = [s for s in usable if this is not None and (s.task, s.num_classes) == (this.task, this.num_classes)]
-    ranked = sorted(same, key=lambda s: s.cell == this.cell) + [s for s in usable if s not in same]
+    ranked = sorted(same, key=lambda s: s.cell == this.cell)
     return ranked[0].run_id if ranked else run_id
+
+
+def partner_note(summaries, run_a, run_b) -> str:
+    """What to say about the pair: B is A itself (no other model of A's task), or B learnt another task."""
+    rows = {s.run_id: s for s in summaries}
+    a, b = rows.get(run_a), rows.get(run_b)
+    if a is None or b is None or not a.ok or not b.ok:
+        return ""
+    if run_a == run_b:
+        return (f"No other analyzed model in the store learnt {run_a}'s task, {task_label(a.task, a.num_classes)}: "
+                f"both sides show {run_a}. Pick a model for B, or train one on the Train page.")
+    if (a.task, a.num_classes) != (b.task, b.num_classes):
+        return (f"A and B learnt different tasks ({task_label(a.task, a.num_classes)} vs "
+                f"{task_label(b.task, b.num_classes)}): B's prediction uses B's own classes, so compare the shapes, "
+                "not the labels.")
+    return ""
 
 
 def layout(model=None, model_b=None, text=None, **_query):
@@ -104,7 +122,8 @@ def _base_figure(run_id, bundle) -> dict:
     def build():
         names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
         figure = figures.attractor_figure(bundle.analysis, names, ordered, uirevision=f"compare-{run_id}")
-        return figure.update_layout(height=520)
+        # half a page wide: the camera further back than on Explore, so the PC axis titles stay in the frame
+        return figure.update_layout(height=520, scene_camera=dict(eye=COMPARE_EYE))
 
     return model_figure("compare", bundle, build)
 
@@ -127,7 +146,9 @@ def _side(side: str, run_id, text):
 def _body(run_a, run_b, text):
     (view_a, bundle_a), (view_b, bundle_b) = _side("a", run_a, text), _side("b", run_b, text)
     loaded = [(side, b) for side, b in (("A", bundle_a), ("B", bundle_b)) if b is not None]
-    return [html.Div(className="two-col", children=[view_a, view_b]),
+    note = partner_note(bundles().summaries(), run_a, run_b)
+    return [*([html.Div(note, className="model-message compare-note")] if note else []),
+            html.Div(className="two-col", children=[view_a, view_b]),
             section("Geometry side by side", metrics_table(loaded),
                     note="Final states: the state after each held-out text's last token. Readout angles: between "
                          "class readout vectors after removing their mean; a regular simplex has the same angle "

@@ -162,7 +162,7 @@ def test_compare_default_partner_prefers_the_same_task_and_another_cell():
     rows = [s("gru-cat3"), s("gru-b"), s("lstm-cat3", cell="lstm"), s("reviews", task="reviews", k=2),
             s("broken", ok=False), s("raw", cell="lstm", analyzed=False)]
     assert default_partner(rows, "gru-cat3") == "lstm-cat3"
-    assert default_partner(rows, "reviews") == "gru-cat3"
+    assert default_partner(rows, "reviews") == "reviews"  # no other model of its task: never one of another task
     assert default_partner([s("only")], "only") == "only"
 
 
