@@ -74,9 +74,10 @@ class Client:
         return self.send(self.compare_body(model_a, model_b, text))
 
     def page_option(self, i: int, value: str):
-        output, control = (("fixed-points-body.children", "fp-sort") if i % 2 else
-                           ("decomposition-body.children", "decomposition-words"))
-        return self.post(output, [("model-picker", "value", "gru-cat3"), (control, "value", value)])
+        if i % 2:  # a tampered fixed-point selection (the page's only option since its table sorts in the browser)
+            return self.post("fp-detail.children", [("fp-selected", "data", value)], [("model-picker", "value", "gru-cat3")])
+        return self.post("decomposition-body.children", [("model-picker", "value", "gru-cat3"),
+                                                         ("decomposition-words", "value", value)])
 
     def start(self, run_id: str, **form) -> tuple[int, str]:
         values = {**FORM, **form, "run_id": run_id}

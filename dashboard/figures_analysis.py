@@ -9,9 +9,9 @@ from plotly.subplots import make_subplots
 from dashboard.figures import FONT, axis_titles, class_colors
 
 __all__ = [
-    "eigenvalue_figure", "time_constant_figure", "alignment_figure", "q_histogram", "explained_variance_figure",
+    "eigenvalue_figure", "time_constant_figure", "selected_point_trace", "alignment_figure", "q_histogram", "expected_dimension", "explained_variance_figure",
     "readout_arrows_figure", "angle_heatmap", "evidence_plane_figure", "decomposition_bars",
-    "decomposition_path_figure", "with_trajectory", "line_profile_figure", "error_vs_kick_figure",
+    "decomposition_path_figure", "word_label_push", "with_trajectory", "line_profile_figure", "error_vs_kick_figure",
 ]
 
 
@@ -42,16 +42,30 @@ def eigenvalue_figure(eigvals_n: np.ndarray, title: str = "") -> go.Figure:
 
 
 def time_constant_figure(tau_m: np.ndarray) -> go.Figure:
-    """Time constants of the slowest modes, in tokens, on a log scale (inf shown at the top)."""
-    finite = np.where(np.isfinite(tau_m), tau_m, np.nan)
-    cap = float(np.nanmax(finite)) * 10 if np.isfinite(finite).any() else 1e6
+    """Time constants of the slowest modes, in tokens, as bars on a linear axis from 0 (inf drawn as a bar
+    twice the longest finite one, labelled ∞)."""
+    tau_m = np.asarray(tau_m, dtype=np.float64)
+    finite = tau_m[np.isfinite(tau_m)]
+    cap = float(finite.max()) * 2 if finite.size else 1.0
     shown = np.where(np.isfinite(tau_m), tau_m, cap)
     labels = [f"{t:,.1f}" if np.isfinite(t) else "∞" for t in tau_m]
     fig = go.Figure(go.Bar(x=[f"mode {i + 1}" for i in range(len(tau_m))], y=shown, text=labels,
-                           textposition="outside", marker_color="#0072B2", hovertemplate="τ = %{text} tokens<extra></extra>"))
+                           textposition="outside", cliponaxis=False, marker_color="#0072B2",
+                           hovertemplate="τ = %{text} tokens<extra></extra>"))
     _layout(fig, height=300)
-    fig.update_yaxes(type="log", title="τ (tokens)")
+    top = float(shown.max()) * 1.15 if shown.size else 1.0
+    fig.update_yaxes(title="τ (tokens)", range=[0, top], rangemode="tozero")
     return fig
+
+
+def selected_point_trace(xyz_3, three_d: bool = True, label: str = "") -> dict:
+    """A ring around the selected fixed point (plain trace JSON; empty when ``xyz_3`` is None)."""
+    xyz = np.zeros((0, 3)) if xyz_3 is None else np.asarray(xyz_3, float).reshape(1, 3)
+    coords = {a: xyz[:, i].tolist() for i, a in enumerate(("x", "y", "z") if three_d else ("x", "y"))}
+    return {"type": "scatter3d" if three_d else "scatter", **coords, "mode": "markers+text", "name": "selected",
+            "text": [label] * len(xyz), "textposition": "top center", "showlegend": False, "hoverinfo": "skip",
+            "textfont": {"size": 14, "color": "#D55E00"},
+            "marker": {"size": 16, "symbol": "circle-open", "color": "#D55E00", "line": {"width": 4, "color": "#D55E00"}}}
 
 
 def alignment_figure(right_mxk: np.ndarray, left_mxk: np.ndarray, class_names: list[str]) -> go.Figure:
@@ -79,26 +93,41 @@ def q_histogram(qstar_p: np.ndarray, counts_p: np.ndarray, tol_q: float) -> go.F
     return fig
 
 
+def expected_dimension(num_classes: int, ordered: bool = False) -> tuple[int, str]:
+    """The attractor's dimension the papers predict, and how to say it: a plane for ordered ratings
+    (Aitken et al. 2020), N − 1 otherwise (a line for 2 classes)."""
+    if ordered and num_classes > 2:
+        return 2, "a plane (ordered ratings)"
+    dims = max(num_classes - 1, 1)
+    return dims, "a line (N − 1 = 1)" if dims == 1 else f"N − 1 = {dims}"
+
+
 def explained_variance_figure(ratio_c: np.ndarray, final_ratio_c: np.ndarray, num_classes: int,
-                              relaxed_ratio_c: np.ndarray | None = None) -> go.Figure:
-    """Cumulative explained variance of visited, final (and relaxed final) states, with N − 1 marked."""
+                              relaxed_ratio_c: np.ndarray | None = None, ordered: bool = False) -> go.Figure:
+    """Cumulative explained variance of visited, final (and relaxed final) states, with the expected
+    dimension marked (``expected_dimension``)."""
     dims = np.arange(1, len(ratio_c) + 1)
     curves = [("all visited states", ratio_c), ("final states", final_ratio_c)]
     if relaxed_ratio_c is not None:
         curves.append(("final states, last words' kicks decayed", relaxed_ratio_c))
     fig = go.Figure([go.Scatter(x=np.arange(1, len(r) + 1), y=np.cumsum(r), mode="lines+markers", name=name)
                      for name, r in curves])
-    fig.add_vline(x=num_classes - 1, line=dict(color="#D55E00", dash="dash"), annotation_text=f"N − 1 = {num_classes - 1}")
+    expected, label = expected_dimension(num_classes, ordered)
+    fig.add_vline(x=expected, line=dict(color="#D55E00", dash="dash"), annotation_text=f"expected: {label}",
+                  annotation_position="bottom right", annotation_font=dict(color="#D55E00"),
+                  annotation_bgcolor="rgba(255,255,255,0.85)")
     for level in (0.9, 0.95):
         fig.add_hline(y=level, line=dict(color="#AAA", dash="dot"))
-    _layout(fig, legend=dict(orientation="h", y=1.18))
-    fig.update_xaxes(title="number of principal components", range=[0.5, min(len(dims), 12) + 0.5])
-    fig.update_yaxes(title="cumulative variance explained", range=[0, 1.02])
+    _layout(fig, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    fig.update_layout(margin=dict(l=60, r=20, t=40, b=50))
+    fig.update_xaxes(title="number of principal components", range=[0.5, min(len(dims), 12) + 0.5], dtick=1)
+    fig.update_yaxes(title="cumulative variance explained", range=[0, 1.02], tickformat=".0%")
     return fig
 
 
 def readout_arrows_figure(final_xyz_bx3, final_label_b, centre_3, readout_kx3, class_names, ordered=False) -> go.Figure:
-    """Final states in PC1–PC2 with each class's readout direction drawn from their centre."""
+    """Final states in PC1–PC2 with each class's readout direction drawn from their centre, the class name
+    on a white label beyond the tip (labels of nearly parallel arrows are staggered outward)."""
     colors = class_colors(class_names, ordered)
     fig = go.Figure()
     for k, name in enumerate(class_names):
@@ -106,15 +135,20 @@ def readout_arrows_figure(final_xyz_bx3, final_label_b, centre_3, readout_kx3, c
         fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
                                    marker=dict(size=4, color=colors[k], opacity=0.35), hoverinfo="skip"))
     extent = float(np.percentile(np.abs(final_xyz_bx3[:, :2] - centre_3[:2]), 95)) if len(final_xyz_bx3) else 1.0
+    angles = []
     for k, name in enumerate(class_names):
         d = readout_kx3[k, :2] / (np.linalg.norm(readout_kx3[k, :2]) or 1.0) * extent
         tip_x, tip_y = centre_3[0] + d[0], centre_3[1] + d[1]
         fig.add_annotation(x=tip_x, y=tip_y, ax=centre_3[0], ay=centre_3[1], xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=3, arrowwidth=3, arrowcolor=colors[k], text="")
-        # a plotly arrow's text sits at its tail; the class name belongs at the tip
-        fig.add_annotation(x=tip_x + 0.08 * d[0], y=tip_y + 0.08 * d[1], text=f"<b>{name}</b>", showarrow=False,
-                           font=dict(color=colors[k], size=14))
-    _layout(fig, height=380, legend=dict(orientation="h", y=1.12))
+        angle = float(np.arctan2(d[1], d[0]))
+        near = sum(abs((angle - a + np.pi) % (2 * np.pi) - np.pi) < 0.35 for a in angles)
+        angles.append(angle)
+        push = 1.12 + 0.14 * near  # a plotly arrow's text sits at its tail; the class name belongs beyond the tip
+        fig.add_annotation(x=centre_3[0] + push * d[0], y=centre_3[1] + push * d[1], text=f"<b>{name}</b>",
+                           showarrow=False, font=dict(color=colors[k], size=14), bgcolor="rgba(255,255,255,0.85)")
+    _layout(fig, height=380, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, itemsizing="constant"))
+    fig.update_layout(margin=dict(l=60, r=20, t=40, b=50))
     fig.update_xaxes(title="PC1")
     fig.update_yaxes(title="PC2", scaleanchor="x")
     return fig
@@ -135,7 +169,8 @@ def evidence_plane_figure(xy_bx2, final_label_b, class_names, x_title, y_title, 
     fig = go.Figure([go.Scattergl(x=xy_bx2[final_label_b == k, 0], y=xy_bx2[final_label_b == k, 1], mode="markers",
                                   name=name, marker=dict(size=4, color=colors[k], opacity=0.4), hoverinfo="skip")
                      for k, name in enumerate(class_names)])
-    _layout(fig, height=360, legend=dict(orientation="h", y=1.12))
+    _layout(fig, height=360, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, itemsizing="constant"))
+    fig.update_layout(margin=dict(l=60, r=20, t=40, b=50))
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title)
     return fig
@@ -167,24 +202,46 @@ def decomposition_path_figure(mu_tx3, chi_wx3, words, anchor_3, class_w=None, cl
     chi = np.asarray(chi_wx3, float).reshape(-1, 3)
     class_w = np.full(len(chi), -1) if class_w is None else np.asarray(class_w)
     colors = class_colors(list(class_names), ordered)
+    label_xyz = np.asarray(anchor_3, float) + chi * word_label_push(chi)[:, None]
+    labels = []
     for k in sorted(set(class_w.tolist())):
         idx = np.flatnonzero(class_w == k)
         seg = np.full((3 * len(idx), 3), np.nan)
         seg[0::3], seg[1::3] = anchor_3, np.asarray(anchor_3) + chi[idx]
-        labels = np.full(3 * len(idx), "", dtype=object)
-        labels[1::3] = np.asarray(words, dtype=object)[idx]
         if k < 0 or not colors:
             color, name = ("#8A919C", "neutral words") if colors else ("#D55E00", "word offsets χ(w)")
         else:
             color, name = colors[k], f"words favouring {class_names[k]}"
-        fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines+text", text=labels.tolist(),
-                                   name=name, line=dict(color=color, width=5),
-                                   textfont=dict(size=13, color="#222"), hoverinfo="text"))
-    fig.update_layout(height=560, margin=dict(l=0, r=0, t=10, b=0), font=FONT, paper_bgcolor="white",
-                      legend=dict(orientation="h", y=1.02, itemsizing="constant"),
+        text = np.full(3 * len(idx), "", dtype=object)
+        text[1::3] = np.asarray(words, dtype=object)[idx]
+        fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines", name=name,
+                                   line=dict(color=color, width=5), text=text.tolist(), hoverinfo="text"))
+        # the words as scene annotations beyond the spokes' tips: drawn over the WebGL canvas, so neither a
+        # spoke nor another label can hide part of a word (WebGL text is depth-tested and gets cut)
+        labels += [dict(x=float(label_xyz[i, 0]), y=float(label_xyz[i, 1]), z=float(label_xyz[i, 2]), text=str(words[i]),
+                        showarrow=False, font=dict(size=13, color="#222" if k < 0 or not colors else color),
+                        bgcolor="rgba(255,255,255,0.75)", borderpad=1) for i in idx]
+    fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), font=FONT, paper_bgcolor="white",
+                      legend=dict(orientation="h", y=1.02, x=0, itemsizing="constant"),
                       scene=dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2],
-                                 aspectmode="data", camera=dict(eye=dict(x=1.7, y=1.7, z=1.0))))
+                                 domain=dict(x=[0, 1], y=[0, 0.92]), annotations=labels,
+                                 aspectmode="cube", camera=dict(eye=dict(x=1.3, y=1.3, z=0.85))))
     return fig
+
+
+def word_label_push(chi_wx3) -> np.ndarray:
+    """How far beyond its spoke's tip each word's label sits (as a multiple of the spoke): 1.15, plus a step for
+    every earlier spoke pointing almost the same way with about the same length, so their labels do not stack."""
+    chi = np.asarray(chi_wx3, float).reshape(-1, 3)
+    norm = np.linalg.norm(chi, axis=1)
+    unit = chi / np.where(norm > 0, norm, 1.0)[:, None]
+    push = np.full(len(chi), 1.15)
+    for i in range(len(chi)):
+        for j in range(i):
+            close = unit[i] @ unit[j] > 0.97 and abs(norm[i] * push[i] - norm[j] * push[j]) < 0.15 * max(norm[i], 1e-9)
+            if close:
+                push[i] += 0.18
+    return push
 
 
 def with_trajectory(figure, xyz_tx3, tokens) -> dict:

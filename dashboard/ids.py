@@ -43,9 +43,11 @@ def url_sync(path: str) -> str:
 
 
 # ---- Fixed points, Words, Linearization, Decomposition, Models -----------------------------------
-FP_SORT = "fp-sort"
 FP_GRAPH = "fp-graph"
 FP_DETAIL = "fp-detail"
+FP_TABLE = "fp-table"
+FP_SELECTED = "fp-selected"
+FP_SCROLL = "fp-scroll"
 WORDS_SEARCH = "words-search"
 LINEARIZATION_TEXT = "linearization-text"
 DECOMPOSITION_PICK = "decomposition-words"
@@ -67,6 +69,9 @@ TRAIN_RUNS_SIGNATURE = "train-runs-signature"
 TRAIN_POLL = "train-poll"
 TRAIN_JOBS = "train-jobs"
 TRAIN_CURVE = "train-curve"
+TRAIN_CURVE_PICK = "train-curve-pick"
+TRAIN_CURVE_EMPTY = "train-curve-empty"
+TRAIN_CANCELLING = "train-cancelling"
 TRAIN_USER_RUNS = "train-user-runs"
 JOB_CANCEL = "job-cancel"  # pattern-matching type, one per job card
 RUN_DELETE = "run-delete"  # pattern-matching type, one per user run

@@ -8,7 +8,7 @@ from dashboard import ids
 from dashboard.figures import FONT
 from dashboard.runtime import bundles
 
-__all__ = ["job_cards", "loss_figure", "user_runs_table", "runs_signature"]
+__all__ = ["job_cards", "loss_figure", "curve_job", "curve_options", "user_runs_table", "runs_signature"]
 
 STATE_LABELS = {"queued": "waiting", "running": "running", "succeeded": "done", "failed": "failed",
                 "cancelled": "cancelled"}
@@ -52,9 +52,22 @@ def job_cards(jobs: list[JobStatus], owner: str) -> html.Div | str:
                      for j in reversed(jobs[-MAX_CARDS:])])
 
 
+def curve_job(jobs: list[JobStatus], picked) -> JobStatus | None:
+    """The job whose curves the Train page shows: the one picked in its list if it is still there, else the
+    running one, else the latest (so a finished job's curve stays up until another starts or is picked)."""
+    chosen = next((j for j in jobs if isinstance(picked, str) and j.job_id == picked), None)
+    return chosen or next((j for j in reversed(jobs) if j.state == "running"), jobs[-1] if jobs else None)
+
+
+def curve_options(jobs: list[JobStatus]) -> list[dict]:
+    """The recent jobs, newest first, as the options of the "curves of" picker."""
+    return [{"label": f"{j.run_id} · {STATE_LABELS.get(j.state, j.state)}", "value": j.job_id}
+            for j in reversed(jobs[-MAX_CARDS:])]
+
+
 def loss_figure(job: JobStatus | None) -> dict:
     """The training curves as figure JSON: the Train page redraws it on every poll, and validating a
-    go.Figure would cost ~50 ms each time."""
+    go.Figure would cost ~50 ms each time. Without a job: no axes at all (the page shows an empty state)."""
     curve = job.curve if job else []
     steps = [p.get("step") for p in curve]
     return {"data": [
@@ -71,6 +84,8 @@ def loss_figure(job: JobStatus | None) -> dict:
                        tickformat=".0%", showgrid=False),
         "legend": dict(orientation="h", y=-0.3), "plot_bgcolor": "white", "paper_bgcolor": "white",
         "uirevision": "curve",
+        **({} if job else {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                           "yaxis2": {"visible": False, "overlaying": "y"}, "showlegend": False}),
     }}
 
 
@@ -87,8 +102,16 @@ def user_runs_table(owner: str) -> html.Div:
     body = [html.Tr([html.Td(html.B(s.run_id)), html.Td(s.task or "—"), html.Td(f"{s.cell.upper()}-{s.units}" if s.ok else "—"),
                      html.Td(f"{s.metrics.get('test_accuracy', float('nan')):.1%}" if s.ok else s.reason),
                      html.Td(dcc.Link("Explore", href=f"/?model={s.run_id}") if s.ok and s.has_analysis else ""),
-                     html.Td(html.Button("Delete", id={"type": ids.RUN_DELETE, "index": s.run_id}, className="small-button")
-                             if owner and s.owner == owner else "")])
+                     html.Td(_delete_control(s.run_id) if owner and s.owner == owner else "")])
             for s in rows]
     header = html.Tr([html.Th(h) for h in ("Run", "Task", "Cell", "Test accuracy", "", "")])
     return html.Table([html.Thead(header), html.Tbody(body)], className="models-table")
+
+
+def _delete_control(run_id: str) -> html.Details:
+    """Delete in two steps: "Delete…" opens a confirmation with the button that really deletes (no browser dialog)."""
+    return html.Details(className="delete-confirm", children=[
+        html.Summary("Delete…", className="small-button"),
+        html.Span(f"Delete {run_id} for good? ", className="note"),
+        html.Button("Yes, delete", id={"type": ids.RUN_DELETE, "index": run_id}, className="small-button danger"),
+    ])

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dash
 import numpy as np
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash.dash_table import DataTable
+from dash.dash_table.Format import Format, Scheme
 
 from core.fixed_points.slow_points import SlowPointOptions
 from core.geometry import readout_alignment
@@ -16,44 +18,62 @@ from dashboard.runtime import bundles, model_memo
 dash.register_page(__name__, path="/fixed-points", name="Fixed points", title="attractorscope · Fixed points", order=1)
 
 PATH = "/fixed-points"
-INTRO = ("A fixed point is a hidden state the network stays in when it reads nothing (zero input). Found to machine "
-         "precision by a damped Newton solver from 1,024 states the network really visited, they show where the "
-         "dynamics rest. Click one to see its Jacobian spectrum: eigenvalues near the unit circle are slow modes that "
-         "remember evidence for τ tokens; their eigenvectors' alignment with the readout tells whether that memory "
-         "reaches the prediction. Between the few exact fixed points lie many slow points, where the state barely "
-         "moves: together they trace the attractor (a line for binary sentiment), shown as a layer coloured by q "
-         "and, below, as curves along the line.")
-TABLE_ROWS = 60
-SORT_OPTIONS = [{"label": "q", "value": "q"}, {"label": "slowest τ", "value": "tau"}, {"label": "stability", "value": "stable"}]
-SORT_VALUES = tuple(o["value"] for o in SORT_OPTIONS)
+INTRO = ("A fixed point is a hidden state the network stays in when it reads nothing (zero input); a slow point is one "
+         "where it barely moves. Click a point in the view or a row of the table for its Jacobian spectrum: "
+         "eigenvalues near the unit circle are slow modes that remember evidence for τ tokens, and their "
+         "eigenvectors' alignment with the readout says whether that memory reaches the prediction.")
+STATUS = {"converged": "fixed point (converged)", "slow": "slow point (not converged)",
+          "other": "not converged"}
+TABLE_PAGE = 12
+SELECTED_BG = "#FDEBD3"
 
 
 def layout(model=None, **_query):
     run_id = resolve_run_id(model)
-    controls = [html.Div([html.Label("Sort table by"), dcc.RadioItems(id=ids.FP_SORT, options=SORT_OPTIONS, value="tau",
-                                                                      inline=True)], className="sort-wrap")]
-    return page_frame(PATH, "Fixed points and their spectra", INTRO, run_id, _body(run_id, "tau"), controls=controls, requested=model)
+    return page_frame(PATH, "Fixed points and their spectra", INTRO, run_id, _body(run_id), requested=model)
 
 
 url_sync(PATH)
 
 
-@callback(Output(ids.page_body(PATH), "children"), Input(ids.MODEL_PICKER, "value"), Input(ids.FP_SORT, "value"),
-          prevent_initial_call=True)
-def show_model(run_id, sort_by):
-    return _body(run_id, sort_by)
+@callback(Output(ids.page_body(PATH), "children"), Input(ids.MODEL_PICKER, "value"), prevent_initial_call=True)
+def show_model(run_id):
+    return _body(run_id)
 
 
-@callback(Output(ids.FP_DETAIL, "children"), Input(ids.FP_GRAPH, "clickData"), State(ids.MODEL_PICKER, "value"),
+@callback(Output(ids.FP_SELECTED, "data"), Input(ids.FP_GRAPH, "clickData"), Input(ids.FP_TABLE, "active_cell"),
           prevent_initial_call=True)
-def show_point(click, run_id):
-    index = clicked_index(click)
-    if index is None:
-        return dash.no_update
+def select_point(click, cell):
+    """A click on a fixed point in the view, or on a row of the table, selects that point."""
+    index = clicked_index(click) if dash.ctx.triggered_id == ids.FP_GRAPH else row_index(cell)
+    return dash.no_update if index is None else index
+
+
+@callback(Output(ids.FP_DETAIL, "children"), Output(ids.FP_GRAPH, "figure"), Output(ids.FP_TABLE, "style_data_conditional"),
+          Input(ids.FP_SELECTED, "data"), State(ids.MODEL_PICKER, "value"), prevent_initial_call=True)
+def show_point(index, run_id):
     try:
-        return _detail(run_id, index)
+        bundle = bundles().get(run_id)
     except ModelUnavailable as err:  # the model went away since the page was drawn
-        return unavailable(str(err))
+        return unavailable(str(err)), dash.no_update, dash.no_update
+    if not _valid_index(index, bundle.analysis.fixed_points.n_points):
+        return dash.no_update, dash.no_update, dash.no_update
+    patch = dash.Patch()
+    patch["data"][_selected_trace(bundle)] = _ring(bundle, index)
+    return _detail(bundle, index), patch, row_highlight(index)
+
+
+# bring the detail into view when it changes below or above the fold (a table row far down was clicked)
+clientside_callback("""function(_children) {
+    const el = document.getElementById('%s');
+    if (el) { const r = el.getBoundingClientRect();
+              if (r.top < 0 || r.top > window.innerHeight - 160) { el.scrollIntoView({block: 'start'}); } }
+    return window.dash_clientside.no_update; }""" % ids.FP_DETAIL,
+                    Output(ids.FP_SCROLL, "title"), Input(ids.FP_DETAIL, "children"), prevent_initial_call=True)
+
+
+def _valid_index(index, n_points: int) -> bool:
+    return isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n_points
 
 
 def clicked_index(click) -> int | None:
@@ -64,35 +84,86 @@ def clicked_index(click) -> int | None:
     return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
-def _body(run_id, sort_by):
-    sort_by = sort_by if sort_by in SORT_VALUES else "tau"  # part of a memo key: only the offered values reach it
+def row_index(cell) -> int | None:
+    """The fixed point of a clicked table cell (its row id), or None for anything else."""
+    index = cell.get("row_id") if isinstance(cell, dict) else None
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
+
+
+def row_highlight(index: int) -> list[dict]:
+    return [{"if": {"filter_query": f"{{id}} = {int(index)}"}, "backgroundColor": SELECTED_BG, "fontWeight": "600"}]
+
+
+def _selected_trace(bundle) -> int:
+    """Index of the selection ring: the last trace, after the attractor figure's own."""
+    return len(bundle.class_names) + len(figures.TRACE_ROLES)
+
+
+def _ring(bundle, index: int) -> dict:
+    return fa.selected_point_trace(bundle.analysis.attractor.fp_xyz_px3[index])
+
+
+def _body(run_id):
     bundle, problem = load_analyzed(run_id, ("fixed_points", "attractor"), "Fixed points")
     if problem is not None:
         return problem
-    return model_memo().get("fixed-points", bundle, (sort_by,), lambda: _sections(bundle, run_id, sort_by))
+    return model_memo().get("fixed-points", bundle, (), lambda: _sections(bundle, run_id))
 
 
-def _sections(bundle, run_id, sort_by):
+def start_index(fps) -> int | None:
+    """The stable, converged point most initial states reached: the attractor's anchor."""
+    if not fps.n_points:
+        return None
+    return int(np.argmax(fps.counts_p * fps.is_converged_p * (1 + fps.is_stable_p * fps.n_inits)))
+
+
+def summary(fps) -> str:
+    """Converged vs slow vs distinct, in the table's words: shares of the initial states, counts of distinct points."""
+    conv, slow = fps.is_converged_p, fps.is_slow_p
+    n_conv, n_slow = int(fps.counts_p[conv].sum()), int(fps.counts_p[slow].sum())
+    rest = fps.n_inits - n_conv - n_slow
+    text = (f"The solver started from {fps.n_inits:,} states the network visited ({fps.wall_time_s:.2f} s). "
+            f"{n_conv:,} of them ({fps.frac_converged:.1%}) converged (q < {fps.tol_q:.0e}) onto "
+            f"{_n(int(conv.sum()), 'distinct fixed point')} ({int((conv & fps.is_stable_p).sum())} stable), drawn as "
+            f"◆/✚. {n_slow:,} ({fps.frac_slow:.1%}) stopped on {_n(int(slow.sum()), 'distinct slow point')}, where the "
+            f"state barely moves but q stays above the tolerance: listed in the table, not drawn as fixed points.")
+    if rest > 0:
+        text += f" {rest:,} ended elsewhere (not converged)."
+    if fps.n_spurious:
+        text += f" {fps.n_spurious} ended outside the reachable box."
+    return text + " Each table row is one distinct point; “inits” counts the initial states that ended there."
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _sections(bundle, run_id):
     analysis, fps = bundle.analysis, bundle.analysis.fixed_points
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
+    start = start_index(fps)
     fig = figures.attractor_figure(analysis, names, ordered, uirevision=f"fp-{run_id}")
-    # open on the stable, converged point most initial states reached: the attractor's anchor
-    start = int(np.argmax(fps.counts_p * fps.is_converged_p * (1 + fps.is_stable_p * fps.n_inits))) \
-        if fps.n_points else None
-    conv = fps.is_converged_p
-    stats = (f"{int(conv.sum())} fixed points ({int((conv & fps.is_stable_p).sum())} stable) from {fps.n_inits:,} "
-             f"initial states in {fps.wall_time_s:.2f} s: {fps.frac_converged:.1%} of them converged (q < "
-             f"{fps.tol_q:.0e}, confirmed by Newton polishing), {fps.frac_slow:.1%} ended on one of "
-             f"{int(fps.is_slow_p.sum())} slow points of the solver (listed in the table, not drawn), "
-             f"{fps.n_spurious} outside the reachable box.")
+    for role in ("fp_stable", "fp_unstable"):  # the table's point number first in every hover
+        trace = fig.data[fig.layout.meta[role]]
+        trace.hovertext = [f"<b>fixed point #{i + 1}</b><br>{h.split('<br>', 1)[-1]}"
+                           for i, h in zip(list(trace.customdata or ()), list(trace.hovertext if trace.hovertext is not None else ()))]
+    fig.add_trace(_ring(bundle, start) if start is not None else fa.selected_point_trace(None))
+    slow = fig.data[fig.layout.meta["slow_points"]]
+    if slow.marker.colorbar.title.text:  # a horizontal colour bar below the view: the narrow column keeps its width
+        slow.marker.colorbar.update(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top", len=0.5, thickness=8)
+    fig.update_layout(height=520, legend=dict(font=dict(size=12)))
+    view = section("Fixed points on the attractor", dcc.Graph(id=ids.FP_GRAPH, figure=fig, className="fp-graph",
+                                                              style={"height": "520px"}),
+                   note="Click a fixed point (◆ stable, ✚ unstable; the ring marks the selected one). Small dots: slow "
+                        "points, coloured by log10 q.")
     return html.Div(className="fp-grid", children=[
-        section("Fixed points on the attractor", dcc.Graph(id=ids.FP_GRAPH, figure=fig, className="graph-tall"),
-                note="Click a fixed point (◆ stable, ✚ unstable) to inspect it; the small dots are slow points, "
-                     "coloured by log10 q. " + stats),
-        html.Div(_detail(run_id, start) if start is not None else "", id=ids.FP_DETAIL),
+        dcc.Store(id=ids.FP_SELECTED, data=start), html.Span(id=ids.FP_SCROLL, hidden=True),
+        html.Div(className="two-col", children=[
+            view, html.Div(_detail(bundle, start) if start is not None else "", id=ids.FP_DETAIL)]),
+        section("All fixed and slow points", html.P(summary(fps), className="note fp-summary"),
+                _table(fps, start), note="Click a row to inspect that point; click a column header to sort."),
         _line_section(bundle, run_id),
         section("How well the solver converged", dcc.Graph(figure=fa.q_histogram(fps.qstar_p, fps.counts_p, fps.tol_q))),
-        section("All fixed points", _table(fps, sort_by)),
     ])
 
 
@@ -114,8 +185,7 @@ def _line_section(bundle, run_id):
         line.position_p, line.tau_p, line.top_eig_p, line.cos_line_p, line.cos_readout_p)), note=note)
 
 
-def _detail(run_id, index):
-    bundle = bundles().get(run_id)
+def _detail(bundle, index):
     fps = bundle.analysis.fixed_points
     if not 0 <= index < fps.n_points:
         return ""
@@ -123,29 +193,45 @@ def _detail(run_id, index):
     right = readout_alignment(fps.right_vecs_pxnxm[index], readout)
     left = readout_alignment(fps.left_vecs_pxnxm[index], readout)
     kind = "stable" if fps.is_stable_p[index] else "unstable"
-    title = f"Fixed point #{index + 1} ({kind}, q = {fps.qstar_p[index]:.1e}, reached by {fps.counts_p[index]} inits)"
-    return section(title, html.Div(className="three-col", children=[
-        dcc.Graph(figure=fa.eigenvalue_figure(fps.eigvals_pxn[index], "Jacobian eigenvalues")),
-        dcc.Graph(figure=fa.time_constant_figure(fps.tau_pxm[index])),
-        dcc.Graph(figure=fa.alignment_figure(right, left, bundle.class_names)),
-    ]), note="Left: eigenvalues of ∂F/∂h. Middle: time constants τ = |1/ln|λ|| of the slowest modes, in tokens. "
-             "Right: |cos| of the slowest right (solid) and left (hatched) eigenvectors with each class readout.")
+    tau = fps.tau_pxm[index, 0] if fps.tau_pxm.size else float("nan")
+    top = abs(fps.eigvals_pxn[index, 0]) if fps.eigvals_pxn.size else float("nan")
+    facts = (f"{_status(fps, index)} · q = {fps.qstar_p[index]:.1e} · |λ| max = {top:.5f} · slowest τ = "
+             f"{'∞' if not np.isfinite(tau) else f'{tau:,.1f}'} tokens · reached by {fps.counts_p[index]:,} of "
+             f"{fps.n_inits:,} initial states")
+    small = dict(config={"displayModeBar": False})
+    what = "fixed point" if fps.is_converged_p[index] else "slow point" if fps.is_slow_p[index] else "not converged"
+    return section(f"Point #{index + 1} ({what}, {kind})", html.P(facts, className="fp-facts"),
+                   html.Div(className="fp-detail-pair", style={"display": "grid", "gap": "8px",
+                                                                "gridTemplateColumns": "repeat(auto-fit, minmax(230px, 1fr))"},
+                            children=[dcc.Graph(figure=fa.eigenvalue_figure(fps.eigvals_pxn[index], "Jacobian eigenvalues"),
+                                                **small),
+                                      dcc.Graph(figure=fa.time_constant_figure(fps.tau_pxm[index]), **small)]),
+                   dcc.Graph(figure=fa.alignment_figure(right, left, bundle.class_names), **small),
+                   html.P("Eigenvalues of ∂F/∂h with the unit circle; time constants τ = |1/ln|λ|| of the slowest "
+                          "modes, in tokens; |cos| of the slowest right (solid) and left (hatched) eigenvectors with "
+                          "each class readout.", className="note"))
 
 
-def _table(fps, sort_by):
+def _status(fps, i: int) -> str:
+    return STATUS["converged" if fps.is_converged_p[i] else "slow" if fps.is_slow_p[i] else "other"]
+
+
+def _table(fps, start):
     tau = fps.tau_pxm[:, 0] if fps.tau_pxm.size else np.zeros(fps.n_points)
-    if sort_by == "q":
-        order = np.argsort(fps.qstar_p)
-    elif sort_by == "stable":
-        order = np.lexsort((-tau, ~fps.is_stable_p))
-    else:
-        order = np.argsort(-np.where(np.isfinite(tau), tau, np.inf))
     top = np.abs(fps.eigvals_pxn[:, 0]) if fps.eigvals_pxn.size else np.zeros(fps.n_points)
-    rows = [html.Tr([html.Td(f"#{i + 1}"), html.Td(f"{fps.qstar_p[i]:.1e}"),
-                     html.Td("stable" if fps.is_stable_p[i] else "unstable"),
-                     html.Td("converged" if fps.is_converged_p[i] else "slow point" if fps.is_slow_p[i] else "not converged"),
-                     html.Td(f"{top[i]:.5f}"), html.Td("∞" if not np.isfinite(tau[i]) else f"{tau[i]:,.1f}"),
-                     html.Td(str(fps.counts_p[i]))]) for i in order[:TABLE_ROWS]]
-    header = html.Tr([html.Th(h) for h in ("point", "q", "stability", "status", "|λ| max", "slowest τ (tokens)", "inits")])
-    more = html.P(f"Showing {TABLE_ROWS} of {fps.n_points}.", className="note") if fps.n_points > TABLE_ROWS else ""
-    return html.Div([html.Table([html.Thead(header), html.Tbody(rows)], className="models-table fp-table"), more])
+    rows = [{"id": i, "point": i + 1, "q": float(fps.qstar_p[i]),
+             "stability": "stable" if fps.is_stable_p[i] else "unstable", "status": _status(fps, i),
+             "eig": round(float(top[i]), 5), "tau": float(tau[i]) if np.isfinite(tau[i]) else None,
+             "inits": int(fps.counts_p[i])} for i in np.argsort(-fps.counts_p, kind="stable")]
+    num = lambda name, col, fmt: {"name": name, "id": col, "type": "numeric", "format": fmt}  # noqa: E731
+    columns = [num("point #", "point", Format()), num("q", "q", Format(precision=1, scheme=Scheme.exponent)),
+               {"name": "stability", "id": "stability"}, {"name": "status", "id": "status"},
+               num("|λ| max", "eig", Format(precision=5, scheme=Scheme.fixed)),
+               num("slowest τ (tokens)", "tau", Format(precision=1, scheme=Scheme.fixed, group=True)),
+               num("inits", "inits", Format(group=True))]
+    return DataTable(id=ids.FP_TABLE, data=rows, columns=columns, sort_action="native", page_action="native",
+                     page_size=TABLE_PAGE, cell_selectable=True, style_as_list_view=True,
+                     style_table={"overflowX": "auto"}, css=[{"selector": "td.dash-cell, td.dash-cell *", "rule": f"cursor: pointer; font-family: {figures.FONT['family']};"}],
+                     style_cell={"fontFamily": figures.FONT["family"], "fontSize": "14px", "padding": "6px 10px", "textAlign": "left"},
+                     style_header={"fontWeight": "600", "backgroundColor": "#F3F4F6"},
+                     style_data_conditional=row_highlight(start) if start is not None else [])

@@ -12,11 +12,12 @@ from dashboard.runtime import model_memo
 dash.register_page(__name__, path="/geometry", name="Geometry", title="attractorscope · Geometry", order=2)
 
 PATH = "/geometry"
-INTRO = ("Aitken et al. (2020) found that a network trained on N classes integrates evidence on an (N−1)-dimensional "
-         "attractor: a line for 2 classes, a triangle-like plane for 3, a plane for ordered ratings. Below: how many "
-         "principal components the final states need, the readout directions in PC space and the angles between "
-         "them (a regular simplex has arccos(−1/(N−1)) between every pair), and, for the synthetic tasks, the final "
-         "states next to the word counts that decide the label.")
+INTRO = ("Aitken et al. (2020) found that a network trained on N unordered classes integrates evidence on an "
+         "(N−1)-dimensional attractor (a line for 2 classes, a triangle-like plane for 3), and that one trained on "
+         "ordered ratings (1–5 stars) uses a plane whatever N is. Below: how many principal components the final "
+         "states need, the readout directions in PC space and the angles between them (a regular simplex has "
+         "arccos(−1/(N−1)) between every pair), and, for the synthetic tasks, the final states next to the word "
+         "counts that decide the label.")
 
 
 def layout(model=None, **_query):
@@ -45,9 +46,11 @@ def _sections(bundle):
     k = len(names)
     ratio = geo.final_explained_ratio_c
     relaxed = geo.relaxed_explained_ratio_c
+    dims, shape = fa.expected_dimension(k, ordered)
     metrics = html.Div(className="metric-row", children=[
-        metric(f"{ratio[:max(k - 1, 1)].sum():.1%}", f"final-state variance in the first N−1 = {k - 1} PCs"),
-        *([metric(f"{relaxed[:max(k - 1, 1)].sum():.1%}",
+        metric(f"{ratio[:dims].sum():.1%}", f"final-state variance in the first {dims} PC{'s' if dims > 1 else ''}, "
+                                            f"the dimension expected: {shape}"),
+        *([metric(f"{relaxed[:dims].sum():.1%}",
                    "the same once the last words' kicks decay (20 steps without input)")]
           if relaxed is not None else []),
         metric(str(geo.final_dims90), "PCs for 90% of final-state variance"),
@@ -57,20 +60,26 @@ def _sections(bundle):
     ])
     children = [
         section("Dimension", metrics, dcc.Graph(figure=fa.explained_variance_figure(
-            a.pca.explained_variance_ratio_c_, ratio, k, relaxed))),
-        html.Div(className="two-col", children=[
-            section("Readout directions in PC space", dcc.Graph(figure=fa.readout_arrows_figure(
-                geo.final_xyz_bx3, geo.final_label_b, geo.centre_xyz_3, geo.readout_pc_kx3, names, ordered)),
-                note="Final states (one per held-out example) coloured by their true label; arrows: readout "
-                     "directions projected on PC1–PC2."),
-            section("Angles between readout directions", dcc.Graph(figure=fa.angle_heatmap(
-                geo.readout_angles_kxk, names, geo.simplex_angle)),
-                note="Angles between class readout vectors after removing their mean (softmax ignores it)."),
-        ]),
+            a.pca.explained_variance_ratio_c_, ratio, k, relaxed, ordered)),
+            note="The dashed line marks the dimension the papers predict for this task; dotted lines: 90% and 95%."),
+        _readout_sections(geo, names, ordered),
     ]
     if geo.final_counts_bxk is not None:
         children.append(_evidence_section(geo, names, ordered))
     return children
+
+
+def _readout_sections(geo, names, ordered):
+    arrows = section("Readout directions in PC space", dcc.Graph(figure=fa.readout_arrows_figure(
+        geo.final_xyz_bx3, geo.final_label_b, geo.centre_xyz_3, geo.readout_pc_kx3, names, ordered)),
+        note="Final states (one per held-out example) coloured by their true label; arrows: readout "
+             "directions projected on PC1–PC2.")
+    if len(names) == 2:  # two readouts minus their mean always point apart (180°): a heat map would say nothing
+        return html.Div(arrows, className="geo-binary")
+    return html.Div(className="two-col", children=[arrows, section(
+        "Angles between readout directions", dcc.Graph(figure=fa.angle_heatmap(geo.readout_angles_kxk, names,
+                                                                                geo.simplex_angle)),
+        note="Angles between class readout vectors after removing their mean (softmax ignores it).")])
 
 
 def _evidence_section(geo, names, ordered):

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
 from core.config import CELL_TYPES
 from core.job_registry import duration_text, estimate_seconds
 from dashboard import ids
-from dashboard.components.jobs_view import job_cards, loss_figure, runs_signature, user_runs_table
+from dashboard.components.jobs_view import (curve_job, curve_options, job_cards, loss_figure, runs_signature,
+                                            user_runs_table)
 from dashboard.jobs import cancel_job, delete_user_run, job_launcher, job_registry, run_ids, submit_job
 from dashboard.runtime import settings
 from dashboard.session import client_owner
@@ -56,14 +57,28 @@ def layout(**_query):
         html.Div(className="page-head", children=[html.H2("Train a model"), html.P(INTRO, className="intro")]),
         dcc.Store(id=ids.TRAIN_JOB_TO_RUN),
         dcc.Store(id=ids.TRAIN_RUNS_SIGNATURE),
+        dcc.Store(id=ids.TRAIN_CANCELLING),
         dcc.Interval(id=ids.TRAIN_POLL, interval=1000),
         html.Div(className="train-grid", children=[
             _form(),
-            html.Div(className="card", children=[html.H3("Jobs"), html.Div(id=ids.TRAIN_JOBS),
-                                                  dcc.Graph(id=ids.TRAIN_CURVE, figure=loss_figure(None),
-                                                            config={"displayModeBar": False})]),
+            html.Div(className="card", children=[html.H3("Jobs"), html.Div(id=ids.TRAIN_JOBS), _curves()]),
         ]),
         html.Div(className="card", children=[html.H3("Your trained models"), html.Div(id=ids.TRAIN_USER_RUNS)]),
+    ])
+
+
+def _curves() -> html.Div:
+    """The training curves of one job, picked from the recent ones (the running one unless another is picked);
+    an empty state until the first job."""
+    return html.Div(className="train-curves", children=[
+        html.P("No training curves yet: they appear here as soon as a job starts, and stay here after it ends.",
+               id=ids.TRAIN_CURVE_EMPTY, className="empty-state"),
+        html.Div(id=f"{ids.TRAIN_CURVE}-wrap", style={"display": "none"}, children=[
+            html.Div(className="picker-wrap", children=[
+                html.Label("Curves of", htmlFor=ids.TRAIN_CURVE_PICK, className="field-label"),
+                dcc.Dropdown(id=ids.TRAIN_CURVE_PICK, options=[], value=None, clearable=True, searchable=False,
+                             placeholder="the running job, else the latest")]),
+            dcc.Graph(id=ids.TRAIN_CURVE, figure=loss_figure(None), config={"displayModeBar": False})]),
     ])
 
 
@@ -96,7 +111,7 @@ def start(_clicks, *values):
     return job.job_id if job else dash.no_update, message, *messages
 
 
-@callback(Output(ids.TRAIN_JOBS, "children"), Output(ids.TRAIN_CURVE, "figure"), Output(ids.TRAIN_USER_RUNS, "children"),
+@callback(Output(ids.TRAIN_JOBS, "children"), Output(ids.TRAIN_USER_RUNS, "children"),
           Output(ids.TRAIN_RUNS_SIGNATURE, "data"), Input(ids.TRAIN_POLL, "n_intervals"),
           State(ids.TRAIN_RUNS_SIGNATURE, "data"))
 def refresh(_n, shown_signature):
@@ -104,10 +119,44 @@ def refresh(_n, shown_signature):
     # when the runs change, so a Delete click never lands on a button that is being replaced
     job_launcher().dispatch()  # reaps dead jobs and starts queued ones a free slot is waiting for
     jobs, owner = job_registry().list(), client_owner()
-    shown = next((j for j in reversed(jobs) if j.state == "running"), jobs[-1] if jobs else None)
     signature = runs_signature(owner)
     table = user_runs_table(owner) if signature != shown_signature else dash.no_update
-    return job_cards(jobs, owner), loss_figure(shown), table, signature
+    return job_cards(jobs, owner), table, signature
+
+
+@callback(Output(ids.TRAIN_CURVE, "figure"), Output(f"{ids.TRAIN_CURVE}-wrap", "style"),
+          Output(ids.TRAIN_CURVE_EMPTY, "style"), Output(ids.TRAIN_CURVE_PICK, "options"),
+          Input(ids.TRAIN_JOBS, "children"), Input(ids.TRAIN_CURVE_PICK, "value"), State(ids.TRAIN_CURVE_PICK, "options"))
+def show_curve(_cards, picked, shown_options):
+    """The picked job's curves (or the running, else the latest job's); an empty state before the first job."""
+    jobs = job_registry().list()
+    job, options = curve_job(jobs, picked), curve_options(jobs)
+    hidden, shown = {"display": "none"}, {}
+    return (loss_figure(job), shown if job else hidden, hidden if job else shown,
+            options if options != shown_options else dash.no_update)
+
+
+# "Cancelling…" gives way to the outcome once the job's card says it stopped (no stale message)
+clientside_callback("""function(clicks) {
+    const t = window.dash_clientside.callback_context.triggered_id;
+    return (t && clicks.some(Boolean)) ? t.index : window.dash_clientside.no_update; }""",
+                    Output(ids.TRAIN_CANCELLING, "data"), Input({"type": ids.JOB_CANCEL, "index": ALL}, "n_clicks"),
+                    prevent_initial_call=True)
+clientside_callback("""function(cards, jobId, message) {
+    const nu = window.dash_clientside.no_update;
+    if (!jobId || message !== 'Cancelling…') { return nu; }
+    const find = (node, test) => { if (!node || typeof node !== 'object') { return null; }
+        if (Array.isArray(node)) { for (const n of node) { const f = find(n, test); if (f) { return f; } } return null; }
+        if (test(node)) { return node; } return find(node.props && node.props.children, test); };
+    const card = find(cards, n => n.props && n.props.id === 'job-' + jobId);
+    const state = card ? (card.props.className || '').replace('job-card', '').trim() : 'gone';
+    if (state === 'running' || state === 'queued') { return nu; }
+    const name = card ? find(card, n => n.type === 'B') : null;
+    const run = name ? name.props.children + ': ' : '';
+    return run + (state === 'cancelled' ? 'cancelled.' : state === 'gone' ? 'no longer listed.' : state + '.'); }""",
+                    Output(ids.TRAIN_FORM_MESSAGE, "children", allow_duplicate=True), Input(ids.TRAIN_JOBS, "children"),
+                    State(ids.TRAIN_CANCELLING, "data"), State(ids.TRAIN_FORM_MESSAGE, "children"),
+                    prevent_initial_call=True)
 
 
 @callback(Output(ids.TRAIN_FORM_MESSAGE, "children", allow_duplicate=True),

@@ -90,12 +90,12 @@ def test_tampered_view_values_never_reach_the_figure_cache(client, dash_app, mon
         check_dash_response(client.call("trajectory-graph.figure", [("model-picker", "value", TINY_RUN_ID),
                                                                      ("view-mode", "value", view)],
                                          [("sentence-input", "value", "red"), ("model-info", "data", None)]))
-    attractor_keys = {k for k in recorder.keys if k.startswith("attractor:") and k != "attractor:none"}
+    attractor_keys = {k for k in recorder.keys if k.startswith("explore-")}
+    assert {k.split(":", 1)[0] for k in attractor_keys} == {"explore-cloud", "explore-overlay"}
     assert {k.rsplit(":", 1)[1] for k in attractor_keys} == {"2d", "3d"}, sorted(attractor_keys)[:5]
 
 
 @pytest.mark.parametrize("output, control, values", [
-    ("fixed-points-body.children", "fp-sort", ["q", "tau", "stable"]),
     ("decomposition-body.children", "decomposition-words", ["informative", "frequent"]),
 ])
 def test_tampered_page_options_never_grow_the_page_memo(client, dash_app, output, control, values):

@@ -201,7 +201,7 @@ def test_fixed_points_page_draws_the_slow_point_layer_and_the_line(app_ctx):
 
     bundle = bundles().get(TINY_RUN_ID)
     sp = bundle.analysis.slow_points
-    body = fixed_points._sections(bundle, TINY_RUN_ID, "tau")
+    body = fixed_points._sections(bundle, TINY_RUN_ID)
     figures = [go.Figure(g.figure) for g in _graphs(body)]
     attractor = figures[0]
     slow = attractor.data[attractor.layout.meta["slow_points"]]
@@ -221,7 +221,7 @@ def test_fixed_points_page_without_slow_points_says_not_computed(strip):
     from dashboard.runtime import bundles
 
     strip("sp_xstar_pxn")
-    body = fixed_points._sections(bundles().get(TINY_RUN_ID), TINY_RUN_ID, "tau")
+    body = fixed_points._sections(bundles().get(TINY_RUN_ID), TINY_RUN_ID)
     attractor = go.Figure(_graphs(body)[0].figure)
     assert len(attractor.data[attractor.layout.meta["slow_points"]].x) == 0
     assert "Slow points: not computed for this model" in _text(body)

@@ -35,10 +35,18 @@ def test_eigenvalue_figure_has_unit_circle_and_points():
     _json(fig)
 
 
-def test_time_constant_figure_shows_infinity_on_a_log_axis():
+def test_time_constant_figure_bars_start_at_zero_and_show_infinity():
     fig = fa.time_constant_figure(np.array([np.inf, 50.0, 2.0]))
-    assert list(fig.data[0].text) == ["∞", "50.0", "2.0"] and fig.layout.yaxis.type == "log"
-    assert np.isfinite(fig.data[0].y).all()
+    assert list(fig.data[0].text) == ["∞", "50.0", "2.0"] and fig.layout.yaxis.type != "log"
+    assert np.isfinite(fig.data[0].y).all() and fig.data[0].y[0] > 50
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] > max(fig.data[0].y)
+
+
+def test_selected_point_trace_rings_one_point_or_none():
+    ring = fa.selected_point_trace(np.array([1.0, 2.0, 3.0]), label="#4")
+    assert (ring["x"], ring["y"], ring["z"], ring["text"]) == ([1.0], [2.0], [3.0], ["#4"])
+    assert fa.selected_point_trace(None)["x"] == []
+    go.Figure(ring)  # valid trace properties
 
 
 def test_alignment_q_histogram_and_variance_figures():
@@ -106,7 +114,7 @@ def test_decomposition_figures():
     names = [t.name for t in fig.data]
     assert names[0] == "mean trajectory μ_t"
     assert "words favouring negative" in names and "words favouring positive" in names and "neutral words" in names
-    labels = [w for t in fig.data[2:] for w in t.text if w]
+    labels = [a.text for a in fig.layout.scene.annotations]
     assert sorted(labels) == ["a", "b", "c", "d"]
     assert fig.layout.scene.xaxis.title.text == "PC1 (50%)"
     plain = fa.decomposition_path_figure(mu, chi, ["a", "b", "c", "d"], mu[-1])

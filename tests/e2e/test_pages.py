@@ -26,7 +26,7 @@ MODELS = real_run_ids()
 PAGES = {
     "explore": ("/", 2),
     "fixed-points": ("/fixed-points", 5),  # attractor, 3 for the selected point, q histogram
-    "geometry": ("/geometry", 3),
+    "geometry": ("/geometry", 2),  # + the angle heat map for N > 2
     "words": ("/words", 2),
     "linearization": ("/linearization", 2),
     "decomposition": ("/decomposition", 2),
@@ -110,20 +110,23 @@ def check_explore(page, b, run_id):
 
 def check_fixed_points(page, b, run_id):
     fps = b.analysis.fixed_points
-    rows = texts(page, ".fp-table tbody tr td:first-child")
-    assert len(rows) == min(fps.n_points, 60) >= 1
+    rows = texts(page, "#fp-table td.dash-cell.column-0")
+    assert len(rows) == min(fps.n_points, 12) >= 1
     title = page.inner_text("#fp-detail h3")
-    match = re.match(r"Fixed point #(\d+) \((stable|unstable), q = ", title)
+    match = re.match(r"Point #(\d+) \((?:fixed point|slow point|not converged), (stable|unstable)\)", title)
     assert match, f"no detail for the default fixed point: {title!r}"
-    assert f"#{match.group(1)}" in rows
+    assert match.group(1) in rows
     assert len(page.query_selector_all("#fp-detail .js-plotly-plot")) == 3
-    note = page.inner_text("#fixed-points-body .card .note")
+    note = page.inner_text(".fp-summary")
     conv = fps.is_converged_p
-    assert f"{int(conv.sum())} fixed points ({int((conv & fps.is_stable_p).sum())} stable)" in note
+    assert f"onto {int(conv.sum()):,} distinct fixed point" in note and "Each table row is one distinct point" in note
     markers = [t for t in graph(page, "#fp-graph")["data"]
                if t["name"] in ("stable fixed point", "unstable fixed point")]
     # only confirmed (converged) points are drawn; the solver's slow points are listed in the table
     assert sorted(i for t in markers for i in (t["customdata"] or [])) == np.flatnonzero(conv).tolist()
+    ring = next(t for t in graph(page, "#fp-graph")["data"] if t["name"] == "selected")
+    xyz = b.analysis.attractor.fp_xyz_px3[int(match.group(1)) - 1]
+    assert ring["x"] == pytest.approx([float(xyz[0])], rel=1e-5)
 
 
 def check_geometry(page, b, run_id):
@@ -132,13 +135,19 @@ def check_geometry(page, b, run_id):
     for card in cards:
         value = card.query_selector(".value").inner_text().strip()
         assert value and value not in ("nan", "–", "—"), f"empty metric: {card.inner_text()!r}"
-    k = len(b.class_names)
-    assert f"first N−1 = {k - 1} PCs" in page.inner_text(".metric-row")
+    k, ordered = len(b.class_names), bool(b.info.get("ordered"))
+    dims = 2 if ordered and k > 2 else k - 1  # Aitken et al. 2020: a plane for ordered ratings, N − 1 otherwise
+    assert f"in the first {dims} PC" in page.inner_text(".metric-row")
+    marked = [a for a in graph(page, ".page-body .card:first-child")["annotations"] if a.startswith("expected")]
+    assert marked == [f"expected: {'a plane (ordered ratings)' if dims == 2 and ordered else 'a line (N − 1 = 1)' if dims == 1 else f'N − 1 = {dims}'}"]
     headings = texts(page, ".page-body h3")
-    assert headings[:3] == ["Dimension", "Readout directions in PC space", "Angles between readout directions"]
+    binary = k == 2  # two readouts always sit 180° apart: no angle heat map
+    assert headings[:3 - binary] == ["Dimension", "Readout directions in PC space",
+                                     "Angles between readout directions"][:3 - binary]
+    assert ("Angles between readout directions" in headings) == (not binary)
     synthetic = b.analysis.geometry.final_counts_bxk is not None
     assert ("Learned vs predicted geometry" in headings) == synthetic
-    assert len(page.query_selector_all(".js-plotly-plot")) == 3 + 2 * synthetic
+    assert len(page.query_selector_all(".js-plotly-plot")) == 3 - binary + 2 * synthetic
 
 
 def _label_texts(page) -> list[str]:
@@ -212,6 +221,8 @@ def check_train(page, b, run_id):
     page.wait_for_function("() => (document.querySelector('#train-estimate') || {}).innerText"
                            " && document.querySelector('#train-estimate').innerText.includes('Estimated time')")
     assert page.query_selector("#train-curve .main-svg")
+    if not page.query_selector(".job-card"):  # no job yet: an empty state, not an empty chart
+        assert page.is_visible("#train-curve-empty") and not page.is_visible("#train-curve")
 
 
 def check_models(page, b, run_id):
@@ -245,11 +256,15 @@ def test_page_renders_with_model(real_page, real_store, artifacts, name, run_id)
         real_page.screenshot(path=str(artifacts / f"page-{name}.png"), full_page=True)
 
 
-def _fixed_point_page(real_page, real_store):
-    run_id = "gru-cat3" if "gru-cat3" in MODELS else MODELS[0]
+def _fixed_point_page(real_page, real_store, run_id=None):
+    run_id = run_id or ("gru-cat3" if "gru-cat3" in MODELS else MODELS[0])
     fps = bundle(real_store, run_id).analysis.fixed_points
     open_page(real_page, "fixed-points", {"model": run_id})
-    return fps, int(re.match(r"Fixed point #(\d+)", real_page.inner_text("#fp-detail h3")).group(1))
+    return fps, int(re.match(r"Point #(\d+)", real_page.inner_text("#fp-detail h3")).group(1))
+
+
+def _ring(page) -> list:
+    return next(t for t in graph(page, "#fp-graph")["data"] if t["name"] == "selected")["x"]
 
 
 def test_clicking_a_fixed_point_shows_its_spectrum(real_page, real_store):
@@ -257,7 +272,7 @@ def test_clicking_a_fixed_point_shows_its_spectrum(real_page, real_store):
     so the click is the plotly_click event that plotly.js's 3D scene emits, shaped as it shapes it (curveNumber,
     pointNumber, coordinates, and customdata from the decoded full trace); dcc.Graph turns it into clickData."""
     fps, shown = _fixed_point_page(real_page, real_store)
-    target = next(i for i in range(fps.n_points - 1, -1, -1) if i + 1 != shown)
+    target = next(i for i in range(fps.n_points - 1, -1, -1) if i + 1 != shown and fps.is_converged_p[i])
     real_page.eval_on_selector("#fp-graph .js-plotly-plot", """(g, i) => {
         const full = g._fullData;  // plotly's decoded copy of each trace
         const c = full.findIndex(t => t.customdata && Array.from(t.customdata).includes(i));
@@ -266,18 +281,52 @@ def test_clicking_a_fixed_point_shows_its_spectrum(real_page, real_store):
                                           customdata: full[c].customdata[p],
                                           x: full[c].x[p], y: full[c].y[p], z: full[c].z[p]}]}); }""", target)
     real_page.wait_for_function("t => document.querySelector('#fp-detail h3').innerText.startsWith(t)",
-                                arg=f"Fixed point #{target + 1} ", timeout=5_000)
+                                arg=f"Point #{target + 1} ", timeout=5_000)
     kind = "stable" if fps.is_stable_p[target] else "unstable"
-    assert f"#{target + 1} ({kind}," in real_page.inner_text("#fp-detail h3")
+    assert f"#{target + 1} (fixed point, {kind})" in real_page.inner_text("#fp-detail h3")
     real_page.wait_for_function(GRAPHS_READY, arg=5)
+    x = float(bundle(real_store, "gru-cat3" if "gru-cat3" in MODELS else MODELS[0]).analysis.attractor.fp_xyz_px3[target, 0])
+    real_page.wait_for_function("x => { const g = document.querySelector('#fp-graph .js-plotly-plot');"
+                                " return g.data.some(d => d.name === 'selected' && Math.abs(d.x[0] - x) < 1e-4); }",
+                                arg=x)
+    selected = real_page.inner_text("#fp-table tr:has(td[style*='font-weight']) td.column-0")
+    assert selected.strip() == str(target + 1)  # the table row of the clicked point is highlighted
 
 
-def test_fixed_point_table_sorts_by_q(real_page, real_store):
-    fps, _ = _fixed_point_page(real_page, real_store)
-    real_page.click("#fp-sort label:has(input[value='q'])")
+def test_fixed_point_table_sorts_by_header_and_rows_select_points(real_page, real_store, artifacts):
+    fps, shown = _fixed_point_page(real_page, real_store, "gru-reviews" if "gru-reviews" in MODELS else None)
+    real_page.click("#fp-table th[data-dash-column='q'] .column-header--sort")
     real_page.wait_for_function("""() => {
-        const c = Array.from(document.querySelectorAll('.fp-table tbody tr td:nth-child(2)'))
+        const c = Array.from(document.querySelectorAll('#fp-table td.dash-cell.column-1'))
                        .map(td => parseFloat(td.innerText));
-        return c.length > 0 && c.every((v, i) => i === 0 || c[i - 1] <= v); }""")
-    real_page.wait_for_function(GRAPHS_READY, arg=5)
-    assert len(real_page.query_selector_all(".fp-table tbody tr")) == min(fps.n_points, 60)
+        return c.length > 1 && c.every((v, i) => i === 0 || c[i - 1] <= v); }""")
+    cells = texts(real_page, "#fp-table td.dash-cell.column-0")
+    target = next(c for c in reversed(cells) if c != str(shown))
+    real_page.set_viewport_size({"width": 1280, "height": 720})
+    try:
+        real_page.locator("#fp-table td.dash-cell.column-0").filter(has_text=re.compile(f"^{target}$")).first.click()
+        real_page.wait_for_function("t => document.querySelector('#fp-detail h3').innerText.startsWith(t)",
+                                    arg=f"Point #{target} ")
+        run_id = "gru-reviews" if "gru-reviews" in MODELS else MODELS[0]
+        xyz = bundle(real_store, run_id).analysis.attractor.fp_xyz_px3[int(target) - 1]
+        assert _ring(real_page) == pytest.approx([float(xyz[0])], rel=1e-5)
+        # the detail comes into view at 1280x720, though the table is below it
+        real_page.wait_for_function("""() => { const r = document.querySelector('#fp-detail h3').getBoundingClientRect();
+            return r.top >= 0 && r.bottom <= window.innerHeight; }""")
+        box = real_page.eval_on_selector("#fp-detail .fp-facts", "e => e.getBoundingClientRect().bottom")
+        assert box <= 720
+        real_page.wait_for_function(GRAPHS_READY, arg=5)
+        real_page.screenshot(path=str(artifacts / "fixed-points-selected-1280x720.png"))
+    finally:
+        real_page.set_viewport_size({"width": 1600, "height": 1000})
+
+
+def test_fixed_point_detail_is_in_view_at_1280x720(real_page, real_store):
+    real_page.set_viewport_size({"width": 1280, "height": 720})
+    try:
+        _fixed_point_page(real_page, real_store)
+        top = real_page.eval_on_selector("#fp-detail h3", "e => e.getBoundingClientRect().top")
+        facts = real_page.eval_on_selector("#fp-detail .fp-facts", "e => e.getBoundingClientRect().bottom")
+        assert 0 <= top and facts <= 720, f"the detail ({top}-{facts}px) should open in view, beside the graph"
+    finally:
+        real_page.set_viewport_size({"width": 1600, "height": 1000})

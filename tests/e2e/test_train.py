@@ -296,6 +296,9 @@ def test_cancelling_a_long_job_stops_it_within_seconds_and_leaves_nothing(page, 
     assert cancelled["message"] == "Cancelled; nothing was saved."
     assert not cancelled["cancel"] and cancelled["link"] is None and cancelled["progress"] < 100
     assert took < 6, f"cancel took {took:.1f}s"
+    # no stale "Cancelling…": the message follows the card once the job has stopped (issue 17)
+    page.wait_for_function(f"() => document.querySelector('#train-form-message').textContent === "
+                           f"{js(run_id + ': cancelled.')}", timeout=5_000)
 
     status = next(j for j in JobRegistry(train_store).list() if j.run_id == run_id)
     assert status.state == "cancelled" and status.cancel_requested and status.finished is not None
@@ -314,7 +317,10 @@ def test_deleting_a_user_trained_run_removes_it_from_the_store(page, train_store
     page.wait_for_function(f"() => document.querySelector('{table}').innerText.includes({js(run_id)})")
     assert SHIPPED_RUN_ID not in page.inner_text(table)  # bundled models are not offered for deletion
 
-    page.locator(f"{table} tr:has(td b:text-is('{run_id}'))").get_by_role("button", name="Delete").click()
+    row = page.locator(f"{table} tr:has(td b:text-is('{run_id}'))")
+    row.locator("summary", has_text="Delete…").click()  # step one: asks, deletes nothing yet
+    assert (train_store / run_id).is_dir() and "for good?" in row.inner_text()
+    row.get_by_role("button", name="Yes, delete").click()
     page.wait_for_function(f"() => document.querySelector('#train-form-message').textContent === "
                            f"{js('Deleted ' + run_id + '.')}")
     assert not (train_store / run_id).exists()
@@ -352,3 +358,21 @@ def test_a_second_job_waits_in_the_queue_while_the_first_runs(page, train_store,
         for run_id in (first, second):
             if (train_store / run_id).exists():
                 store.delete_bundle(run_id, train_store)
+
+
+def test_a_finished_jobs_curve_stays_and_can_be_reopened(page, train_store, artifacts):
+    """Issue 17: the curve of the last job stays up after it ends, and any recent job's curve can be reopened."""
+    first, second = "e2e-curve-a", "e2e-curve-b"
+    open_train(page)
+    for run_id in (first, second):
+        start_job(page, run_id)
+        watch(page, run_id, lambda c: c["cls"] == "succeeded", 90, "trained")
+    title = "() => (document.querySelector('#train-curve .gtitle') || {}).textContent"
+    page.wait_for_function(f"() => ({title})() === {js(second)}")
+    assert not page.is_visible("#train-curve-empty")
+    page.click("#train-curve-pick")
+    page.click(f".dash-dropdown-option:has-text({js(first + ' · done')})")
+    page.wait_for_function(f"() => ({title})() === {js(first)}")
+    time.sleep(2.5)  # a few polls later the picked curve is still the one shown
+    assert page.evaluate(title) == first
+    page.screenshot(path=str(artifacts / "train-curves.png"), full_page=True)
