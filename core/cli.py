@@ -17,6 +17,8 @@ from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunCo
 from core.jobs import JobRegistry, drain, run_job
 from core.pipeline import train_run
 from core.presets import PRESETS, TEXT_TASKS, pretrained_for, text_task
+from core.seq2seq.cli import analyze_seq_command, is_seq_request, train_seq_command
+from core.seq2seq.pipeline import SEQ_PRESETS
 
 __all__ = ["main"]
 
@@ -44,7 +46,7 @@ def _progress_bar(total: int, desc: str):
 def _run_config(args) -> RunConfig:
     if args.preset:
         if args.preset not in PRESETS:
-            raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+            raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join([*PRESETS, *SEQ_PRESETS])}")
         config = PRESETS[args.preset]
         return dataclasses.replace(config, run_id=args.run_id or config.run_id)
     if args.task not in TASK_NAMES:
@@ -69,6 +71,8 @@ def _run_config(args) -> RunConfig:
 def cmd_train(args) -> int:
     # one thread: reproducible for a seed, and on a shared 2-core machine two threads ran 10-30x slower
     torch.set_num_threads(1)
+    if is_seq_request(args):
+        return train_seq_command(args, _progress_bar)
     config = _run_config(args)
     bar, on_progress = _progress_bar(config.train.steps, f"train {config.run_id}")
     with bar:
@@ -84,6 +88,8 @@ def cmd_analyze(args) -> int:
     # one thread: the solver's many small ops lose far more to OpenMP overhead than they gain
     torch.set_num_threads(1)
 
+    if store.bundle_kind(store.bundle_path(args.run_id)) != "classifier":
+        return analyze_seq_command(args.run_id)
     bundle = store.load(args.run_id)
     bar, on_progress = _progress_bar(100, f"analyze {bundle.run_id}")
     with bar:
@@ -131,7 +137,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bundle_all(args) -> int:
-    for run_id in args.only or list(PRESETS):
+    for run_id in args.only or [*PRESETS, *SEQ_PRESETS]:
         ns = argparse.Namespace(preset=run_id, run_id=None, no_analyze=False)
         cmd_train(ns)
     return 0

@@ -115,6 +115,7 @@ class BundleSummary:
     bundled: bool = False           # shipped with the app: read-only
     analysis_reason: str = ""       # why there is no usable analysis (one sentence), "" when there is
     owner: str = ""                 # the browser session whose job trained it (core.job_registry), "" if none
+    kind: str = "classifier"        # or "seq2seq": an encoder-decoder (core.seq_store), for the Attention page only
 
     @property
     def analysis_damaged(self) -> bool:
@@ -144,6 +145,9 @@ def load_path(path: str | os.PathLike) -> Bundle:
     version = meta.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
         raise BundleError(f"config.json has schema_version {str(version)[:20]!r}, this app reads {SCHEMA_VERSION}.")
+    if meta.get("kind", "classifier") != "classifier":
+        raise BundleError(f"{path.name!r} is a sequence-to-sequence model, not a classifier: open it on the "
+                          "Attention page.")
     try:
         config = RunConfig.from_dict(meta.get("run"))
     except ConfigError as err:
@@ -273,6 +277,8 @@ def bundle_summary(path: Path) -> BundleSummary:
         return BundleSummary(path.name[:64], False, "folder name is not a valid run id.")
     try:
         _refuse_links(path)
+        if (kind := bundle_kind(path)) != "classifier":
+            return _other_kind_summary(path, kind)
         bundle = load_path(path)
     except BundleError as err:
         return BundleSummary(path.name, False, str(err), size_bytes=0 if path.is_symlink() else _dir_size(path))
@@ -287,6 +293,34 @@ def _summary(bundle: Bundle, size_bytes: int) -> BundleSummary:
         bundle.path.name, True, "", cfg.task.name, cfg.model.cell, cfg.model.units, cfg.model.num_classes,
         size_bytes, bundle.metrics, not problem, bool(bundle.info.get("bundled")), problem,
         owner if isinstance(owner := bundle.info.get("owner"), str) else "")
+
+
+def bundle_kind(path: Path) -> str:
+    """The kind of model config.json says the folder holds: "classifier" (also when it says none) or "seq2seq"."""
+    try:
+        meta = _read_json(Path(path) / "config.json", "config")
+    except BundleError:
+        return "classifier"
+    kind = meta.get("kind", "classifier") if isinstance(meta, dict) else "classifier"
+    return kind if isinstance(kind, str) and kind else "classifier"
+
+
+def _other_kind_summary(path: Path, kind: str) -> BundleSummary:
+    """A listing row for a model that is not a classifier (an encoder-decoder, core.seq_store), read from its
+    config.json alone; loading it (``core.seq_store.load_seq``) checks the rest."""
+    meta = _read_json(path / "config.json", "config")
+    run = meta.get("run") if isinstance(meta.get("run"), dict) else {}
+    model, task = run.get("model") or {}, run.get("task") or {}
+    if meta.get("schema_version") != SCHEMA_VERSION or not (path / "model.safetensors").is_file() \
+            or not isinstance(model, dict) or not isinstance(task, dict):
+        return BundleSummary(path.name, False, "config.json or model.safetensors is missing or invalid.",
+                             size_bytes=_dir_size(path), kind=kind)
+    problem = analysis_problem(path / "analysis.npz", file_sha256(path / "model.safetensors"))
+    info = meta.get("task_info") if isinstance(meta.get("task_info"), dict) else {}
+    units = model.get("units") if isinstance(model.get("units"), int) else 0
+    return BundleSummary(path.name, True, "", str(task.get("name", ""))[:40], str(model.get("encoder", ""))[:20],
+                         units, 0, _dir_size(path), meta["metrics"] if isinstance(meta.get("metrics"), dict) else {},
+                         not problem, bool(info.get("bundled")), problem, kind=kind)
 
 
 def cleanup_temp(store: Path | None = None, min_age_s: float = 0.0) -> list[str]:

@@ -193,9 +193,20 @@ def watched_page(context, live_server):
 REAL_STORE = REPO / "models_store"
 
 
+def _shipped(kind: str) -> list[str]:
+    from core.store import bundle_kind
+    return sorted(p.parent.name for p in REAL_STORE.glob("*/analysis.npz")
+                  if not p.parent.name.startswith(".") and bundle_kind(p.parent) == kind)
+
+
 def real_run_ids() -> list[str]:
-    """The analyzed bundles shipped in the repo's models_store (empty when it holds none)."""
-    return sorted(p.parent.name for p in REAL_STORE.glob("*/analysis.npz") if not p.parent.name.startswith("."))
+    """The analyzed classifier bundles shipped in the repo's models_store (empty when it holds none)."""
+    return _shipped("classifier")
+
+
+def real_seq_run_ids() -> list[str]:
+    """The analyzed sequence-to-sequence bundles shipped in the repo's models_store (tests/e2e/test_attention.py)."""
+    return _shipped("seq2seq")
 
 
 @pytest.fixture(scope="session")
