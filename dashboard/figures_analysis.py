@@ -202,7 +202,9 @@ def decomposition_path_figure(mu_tx3, chi_wx3, words, anchor_3, class_w=None, cl
     chi = np.asarray(chi_wx3, float).reshape(-1, 3)
     class_w = np.full(len(chi), -1) if class_w is None else np.asarray(class_w)
     colors = class_colors(list(class_names), ordered)
-    label_xyz = np.asarray(anchor_3, float) + chi * word_label_push(chi)[:, None]
+    extent = np.ptp(np.vstack([mu.reshape(-1, 3), np.asarray(anchor_3, float) + chi, np.asarray(anchor_3, float)[None]]),
+                    axis=0)
+    label_xyz = np.asarray(anchor_3, float) + chi * word_label_push(chi, words, extent)[:, None]
     labels = []
     for k in sorted(set(class_w.tolist())):
         idx = np.flatnonzero(class_w == k)
@@ -225,22 +227,35 @@ def decomposition_path_figure(mu_tx3, chi_wx3, words, anchor_3, class_w=None, cl
                       legend=dict(orientation="h", y=1.02, x=0, itemsizing="constant"),
                       scene=dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2],
                                  domain=dict(x=[0, 1], y=[0, 0.92]), annotations=labels,
-                                 aspectmode="cube", camera=dict(eye=dict(x=1.3, y=1.3, z=0.85))))
+                                 aspectmode="cube", camera=dict(eye=dict(zip("xyz", LABEL_EYE)))))
     return fig
 
 
-def word_label_push(chi_wx3) -> np.ndarray:
-    """How far beyond its spoke's tip each word's label sits (as a multiple of the spoke): 1.15, plus a step for
-    every earlier spoke pointing almost the same way with about the same length, so their labels do not stack."""
+LABEL_EYE = (1.6, 1.6, 1.0)  # the decomposition view's camera; labels are kept apart as seen from it
+
+
+def word_label_push(chi_wx3, words=None, extent_3=None, eye_3=LABEL_EYE) -> np.ndarray:
+    """How far beyond its spoke's tip each word's label sits (as a multiple of the spoke, from 1.15): longer
+    spokes are placed first, and a label that would overlap one already placed, as seen from the camera
+    ``eye_3`` (a cube scene of side ``extent_3``), moves further out along its spoke until it is clear."""
     chi = np.asarray(chi_wx3, float).reshape(-1, 3)
-    norm = np.linalg.norm(chi, axis=1)
-    unit = chi / np.where(norm > 0, norm, 1.0)[:, None]
-    push = np.full(len(chi), 1.15)
-    for i in range(len(chi)):
-        for j in range(i):
-            close = unit[i] @ unit[j] > 0.97 and abs(norm[i] * push[i] - norm[j] * push[j]) < 0.15 * max(norm[i], 1e-9)
-            if close:
-                push[i] += 0.18
+    words = [""] * len(chi) if words is None else [str(w) for w in words]
+    extent = np.asarray(extent_3 if extent_3 is not None else np.ptp(chi, axis=0) if len(chi) else np.ones(3), float)
+    extent = np.where(extent > 0, extent, 1.0)
+    view = np.asarray(eye_3, float) / np.linalg.norm(eye_3)
+    right = np.cross([0.0, 0.0, 1.0], view)
+    right /= np.linalg.norm(right) or 1.0
+    up = np.cross(view, right)
+    screen = lambda xyz: np.array([(xyz / extent) @ right, (xyz / extent) @ up])  # noqa: E731
+    push, placed = np.full(len(chi), 1.15), []
+    for i in np.argsort(-np.linalg.norm(chi / extent, axis=1), kind="stable"):
+        half_w, half_h = 0.026 * max(len(words[i]), 2) / 2 + 0.015, 0.04  # of the cube's side, at ~13 px type
+        while push[i] < 3.0:
+            x, y = screen(chi[i] * push[i])
+            if all(abs(x - px) > half_w + pw or abs(y - py) > half_h + ph for px, py, pw, ph in placed):
+                break
+            push[i] += 0.1
+        placed.append((*screen(chi[i] * push[i]), half_w, half_h))
     return push
 
 

@@ -258,3 +258,17 @@ def test_deleting_a_run_takes_two_steps(app_ctx, monkeypatch):
     assert isinstance(summary, html.Summary) and summary.children == "Delete…"
     assert button.id == {"type": "run-delete", "index": "mine"} and button.children == "Yes, delete"
     assert not _find(jobs_view.user_runs_table("someone else"), html.Details)
+
+
+def test_decomposition_labels_that_would_meet_on_screen_are_moved_apart():
+    from dashboard import figures_analysis as fa
+
+    eye = np.asarray(fa.LABEL_EYE) / np.linalg.norm(fa.LABEL_EYE)
+    base = np.array([0.0, 0.0, 1.0])
+    chi = np.array([base, base + 0.5 * eye])  # different spokes that the camera sees on top of each other
+    push = fa.word_label_push(chi, ["would", "world"], extent_3=np.ones(3))
+    right = np.cross([0, 0, 1.0], eye)
+    right /= np.linalg.norm(right)
+    up = np.cross(eye, right)
+    a, b = (np.array([(c * p) @ right, (c * p) @ up]) for c, p in zip(chi, push))
+    assert np.abs(a - b).max() > 0.05  # apart on screen, not one label hiding part of the other
