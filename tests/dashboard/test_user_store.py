@@ -66,3 +66,12 @@ def test_the_browser_cannot_delete_a_bundled_run(analyzed_store, tmp_path, monke
     monkeypatch.setattr(jobs, "client_owner", lambda: "someone")
     assert "read-only" in jobs.delete_user_run(TINY_RUN_ID)
     assert (bundled / TINY_RUN_ID).is_dir()
+
+
+def test_the_models_page_says_where_each_run_comes_from(analyzed_store, tmp_path, monkeypatch, dash_app):
+    from dashboard.pages import models
+
+    bundled, user = _stores(analyzed_store, tmp_path)
+    rows = {s.run_id: s for s in BundleCache(bundled, user_store=user).summaries()}
+    cells = {run_id: [c.children for c in models._row(s).children] for run_id, s in rows.items()}
+    assert "bundled (read-only)" in cells[TINY_RUN_ID] and "trained here" in cells[USER_RUN_ID]
