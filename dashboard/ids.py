@@ -88,3 +88,11 @@ def train_field_error(name: str) -> str:
 
 def job_card(job_id: str) -> str:
     return f"job-{job_id}"
+
+# ---- Attention (sequence-to-sequence models) -------------------------------------------------------
+ATTENTION_MODEL = "attention-model"
+ATTENTION_TEXT = "attention-text"
+ATTENTION_EXAMPLE = "attention-example"
+ATTENTION_VIEW = "attention-view"
+ATTENTION_TABLE = "attention-table"
+ATTENTION_OUTPUT = "attention-output"

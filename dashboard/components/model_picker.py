@@ -6,7 +6,7 @@ from dash import dcc
 from core.store import BundleSummary
 from dashboard import ids
 
-__all__ = ["TASK_LABELS", "task_label", "picker_options", "model_picker", "default_run_id"]
+__all__ = ["TASK_LABELS", "task_label", "picker_options", "model_picker", "default_run_id", "classifiers"]
 
 TASK_LABELS = {"categorical": "Synthetic {k}-class", "ordered": "Synthetic ratings ({k})",
                "multilabel": "Synthetic multi-label ({k})", "imdb": "IMDB movie reviews",
@@ -24,9 +24,14 @@ def _sort_key(s: BundleSummary):
     return (not s.ok, TASK_ORDER.index(s.task) if s.task in TASK_ORDER else 99, s.run_id)
 
 
+def classifiers(summaries: list[BundleSummary]) -> list[BundleSummary]:
+    """The classifier bundles: sequence-to-sequence ones (kind "seq2seq") have their own page, /attention."""
+    return [s for s in summaries if getattr(s, "kind", "classifier") == "classifier"]
+
+
 def picker_options(summaries: list[BundleSummary]) -> list[dict]:
     options = []
-    for s in sorted(summaries, key=_sort_key):
+    for s in sorted(classifiers(summaries), key=_sort_key):
         if not s.ok:
             options.append({"label": f"⚠ {s.run_id} — unavailable: {s.reason}", "value": s.run_id, "disabled": True})
             continue
@@ -44,7 +49,7 @@ def picker_options(summaries: list[BundleSummary]) -> list[dict]:
 
 
 def default_run_id(summaries: list[BundleSummary]) -> str | None:
-    usable = [s.run_id for s in summaries if s.ok and s.has_analysis]
+    usable = [s.run_id for s in classifiers(summaries) if s.ok and s.has_analysis]
     for run_id in PREFERRED_DEFAULT:
         if run_id in usable:
             return run_id

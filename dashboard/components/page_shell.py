@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, clientside_callback, html
 
 from dashboard import ids
-from dashboard.components.model_picker import default_run_id, model_picker
+from dashboard.components.model_picker import classifiers, default_run_id, model_picker
 from dashboard.cache import ModelUnavailable
 from dashboard.runtime import bundles
 
@@ -15,7 +15,7 @@ __all__ = ["resolve_run_id", "unknown_model_message", "page_frame", "not_compute
 
 def resolve_run_id(model) -> str | None:
     """The model named in the URL if it exists in the store, else the default one."""
-    summaries = bundles().summaries()
+    summaries = classifiers(bundles().summaries())
     if isinstance(model, str) and any(s.run_id == model for s in summaries):
         return model
     return default_run_id(summaries)

@@ -10,7 +10,7 @@ from core.analysis_file import AnalysisError
 from core.summary import model_summary
 from dashboard import figures, figures_analysis as fa, ids
 from dashboard.cache import ModelUnavailable
-from dashboard.components.model_picker import model_picker, task_label
+from dashboard.components.model_picker import classifiers, model_picker, task_label
 from dashboard.components.page_shell import (default_example, not_computed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
 from dashboard.payload import prediction_sentence
@@ -54,7 +54,7 @@ def partner_note(summaries, run_a, run_b) -> str:
 
 
 def layout(model=None, model_b=None, text=None, **_query):
-    summaries = bundles().summaries()
+    summaries = classifiers(bundles().summaries())
     run_a = resolve_run_id(model)
     run_b = model_b if any(s.run_id == model_b for s in summaries) else default_partner(summaries, run_a)
     text = (text if isinstance(text, str) else default_example(run_a))[: settings().max_text_chars]
