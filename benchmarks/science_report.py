@@ -127,5 +127,7 @@ if __name__ == "__main__":
     for run_id in ("gru-imdb", "lstm-imdb", "gru-cat3", "lstm-cat3", "relu-cat3", "gru-ordered5", "gru-reviews",
                    "gru-stars5"):
         report(run_id)
+    from attention_report import report_all  # benchmarks/attention_report.py: the sequence models (issue 18)
+    report_all()
     if args.sweep:
         sweep(args.steps)
