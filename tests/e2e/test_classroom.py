@@ -65,7 +65,9 @@ def test_every_page_fits_a_phone_and_is_photographed(real_page, artifacts):
                 page.goto(f"{page.base_url}{path}?model={MODEL}")
                 settle(page)
                 slug = path.strip("/") or "explore"
-                page.screenshot(path=str(artifacts / f"classroom-{slug}-{width}x{height}.png"), full_page=True)
+                # patient: a full-page shot of a WebGL page took over 20 s on two cores at load average 11
+                page.screenshot(path=str(artifacts / f"classroom-{slug}-{width}x{height}.png"), full_page=True,
+                                timeout=120_000)
                 if width == 390:
                     scroll = page.evaluate("() => document.documentElement.scrollWidth")
                     if scroll > 390:
