@@ -106,7 +106,9 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def __enter__(self) -> "Stack":
-        env = {**os.environ, "ATTRACTORSCOPE_STORE": str(self.store), "OMP_NUM_THREADS": "1"}
+        # one store: the app's jobs land in it too (JobRegistry(self.store) reads them), never in user_models/
+        env = {**os.environ, "ATTRACTORSCOPE_STORE": str(self.store), "ATTRACTORSCOPE_USER_STORE": str(self.store),
+               "OMP_NUM_THREADS": "1"}
         env.pop("ATTRACTORSCOPE_REDIS_URL", None)
         if self.redis:
             port = free_port()

@@ -28,7 +28,7 @@ def app_server(store: Path | None = None, ready_path: str = "/", timeout: float 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("ATTRACTORSCOPE_REDIS_URL", None)
     if store is not None:
-        env["ATTRACTORSCOPE_STORE"] = str(store)
+        env["ATTRACTORSCOPE_STORE"] = env["ATTRACTORSCOPE_USER_STORE"] = str(store)  # jobs too: never user_models/
     port = free_port()
     server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -78,7 +78,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="attractorscope-soak-"))
     store_path = tiny_store(tmp / "store")
     plant_canaries(store_path / TINY_RUN_ID, store_path)
-    os.environ["ATTRACTORSCOPE_STORE"] = str(store_path)
+    os.environ["ATTRACTORSCOPE_STORE"] = os.environ["ATTRACTORSCOPE_USER_STORE"] = str(store_path)
 
     from app import create_app
     from core.jobs import JobRegistry

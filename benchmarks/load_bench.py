@@ -171,7 +171,7 @@ def start_training_job(store: Path) -> str:
                                  train=dataclasses.replace(preset.train, steps=20_000, patience=10_000))
     registry = JobRegistry(store)
     job = registry.create(config)
-    JobLauncher(dataclasses.replace(Settings.from_env(), store=store)).launch(job.job_id)
+    JobLauncher(dataclasses.replace(Settings.from_env(), store=store, user_store=store)).launch(job.job_id)
     for _ in range(120):
         status = registry.get(job.job_id)
         if status.state == "running" and status.progress > 0:
@@ -210,7 +210,8 @@ def main() -> None:
 
     models = [s.run_id for s in list_bundles(store) if s.ok and s.has_analysis]
     port = free_port()
-    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "ATTRACTORSCOPE_USER_STORE": str(store),  # jobs here too
+           "OMP_NUM_THREADS": "1"}
     env.pop("ATTRACTORSCOPE_REDIS_URL", None)
     cmd = [sys.executable, "-m", "gunicorn", "app:server", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
            "--timeout", "120", "--log-level", "warning"]
