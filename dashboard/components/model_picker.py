@@ -11,7 +11,9 @@ __all__ = ["TASK_LABELS", "task_label", "picker_options", "model_picker", "defau
 TASK_LABELS = {"categorical": "Synthetic {k}-class", "ordered": "Synthetic ratings ({k})",
                "multilabel": "Synthetic multi-label ({k})", "imdb": "IMDB movie reviews",
                "reviews": "Movie snippets (one sentence)",
-               "stars": "Clothing reviews (1–5 stars)"}
+               "stars": "Clothing reviews (1–5 stars)",
+               "seq-translate": "Sequence: translation", "seq-reverse": "Sequence: reversal",
+               "seq-sort": "Sequence: sorting", "seq-scan": "Sequence: SCAN-like commands"}
 TASK_ORDER = ("imdb", "reviews", "stars", "categorical", "ordered", "multilabel")
 PREFERRED_DEFAULT = ("gru-imdb", "gru-reviews", "gru-cat3")
 

@@ -36,6 +36,8 @@ def _origin(s: BundleSummary) -> str:
 
 
 def _analysis_cell(s: BundleSummary):
+    if s.has_analysis and s.kind == "seq2seq":
+        return dcc.Link("open in Attention", href=f"/attention?model={s.run_id}")
     if s.has_analysis:
         return dcc.Link("open in Explore", href=f"/?model={s.run_id}")
     command = html.Code(f"python -m core analyze {s.run_id}")

@@ -120,6 +120,16 @@ def test_classifier_pickers_never_offer_a_sequence_model(page):
     assert default_run_id([r for r in rows if r.kind == "seq2seq"]) is None
 
 
+def test_the_models_page_sends_a_sequence_model_to_the_attention_page(page, monkeypatch):
+    from dashboard.pages import models
+
+    rows = page.bundles().summaries()
+    monkeypatch.setattr(models, "bundles", lambda: page.bundles())
+    text = repr(models.layout())
+    assert f"/attention?model={RUN}" in text and "Sequence: sorting" in text
+    assert f"/?model={RUN}" not in text and any(r.kind == "classifier" for r in rows)
+
+
 def test_row_softmax_and_score_scale():
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     soft = fat.row_softmax(scores)

@@ -17,7 +17,7 @@ import pytest
 
 from core import store
 from core.text import tokenize
-from tests.e2e.conftest import real_run_ids
+from tests.e2e.conftest import real_run_ids, real_seq_run_ids
 
 pytestmark = pytest.mark.e2e
 
@@ -229,9 +229,11 @@ def check_models(page, b, run_id):
     page.wait_for_selector("#models-table tbody tr")
     rows = {r[0]: r for r in page.eval_on_selector_all("#models-table tbody tr", """trs => trs.map(
         tr => Array.from(tr.querySelectorAll('td')).map(td => td.innerText.trim()))""")}
-    assert sorted(rows) == MODELS
-    assert all(r[-1] == "open in Explore" for r in rows.values())
-    assert f"{len(MODELS)} of {len(MODELS)} bundles load" in page.inner_text("main")
+    seq = real_seq_run_ids()  # sequence-to-sequence bundles are listed too, and open on the Attention page
+    assert sorted(rows) == sorted(MODELS + seq)
+    assert all(r[-1] == ("open in Attention" if name in seq else "open in Explore") for name, r in rows.items())
+    n = len(MODELS) + len(seq)
+    assert f"{n} of {n} bundles load" in page.inner_text("main")
 
 
 CHECKS = {"explore": check_explore, "fixed-points": check_fixed_points, "geometry": check_geometry,
