@@ -83,6 +83,39 @@
     }
   }
 
+  // The cloud graph lies under the overlay (the trajectory graph), which alone receives the mouse: its
+  // zoom, pan and camera are mirrored onto the cloud, and legend clicks on its cloud entries (legend-only
+  // proxies, layout.meta.cloud_proxies of them, in the cloud's trace order) toggle the cloud's traces.
+  function cloudDiv() { return document.querySelector("#cloud-graph .js-plotly-plot"); }
+  function linkLayers(gd) {
+    if (!gd || !gd.on || !gd._ev || gd._ev.__cloudLinked || !window.Plotly) { return; }
+    gd._ev.__cloudLinked = true;
+    var mirror = function (ev) {
+      var cloud = cloudDiv(), update = {};
+      if (!cloud || !ev) { return; }
+      Object.keys(ev).forEach(function (key) { if (/^(xaxis|yaxis|scene)/.test(key)) { update[key] = ev[key]; } });
+      if (Object.keys(update).length) { window.Plotly.relayout(cloud, update); }
+    };
+    gd.on("plotly_relayouting", mirror);
+    gd.on("plotly_relayout", mirror);
+    gd.on("plotly_legendclick", function (ev) {
+      var n = (gd.layout.meta || {}).cloud_proxies || 0, cloud = cloudDiv();
+      if (!ev || ev.curveNumber >= n || !cloud) { return true; }
+      var shown = gd._fullData[ev.curveNumber].visible === true;
+      window.Plotly.restyle(cloud, { visible: shown ? "legendonly" : true }, [ev.curveNumber]);
+      return true;
+    });
+    gd.on("plotly_legenddoubleclick", function () { return false; });
+  }
+
+  // Link once the overlay is plotted (it may not be yet when its figure is patched), and again after a
+  // new plot (a 2D/3D switch replaces the graph's event emitter).
+  function linkSoon(tries) {
+    var gd = document.querySelector("#trajectory-graph .js-plotly-plot");
+    if (gd && gd.on && gd._ev && window.Plotly && cloudDiv()) { linkLayers(gd); return; }
+    if (tries < 100) { setTimeout(function () { linkSoon(tries + 1); }, 100); }
+  }
+
   // The trajectory store maps run id -> payload, so an answer for a previous model is ignored.
   function payloadFor(all, runId) { return all && runId ? all[runId] || null : null; }
 
@@ -129,6 +162,7 @@
         assignPoints(patch, meta.start, points(data, first, meta.three_d), first.map(function () { return "start"; }));
         assignPoints(patch, meta.end, points(data, last, meta.three_d),
                      last.map(function (i) { return hoverText(data, names, i); }));
+        linkSoon(0);
         var h = ok && hover && hover.i !== undefined && hover.i < data.n ? [hover.i] : [];
         assignPoints(patch, meta.highlight, points(data, h, meta.three_d),
                      h.map(function (i) { return hoverText(data, names, i); }));
@@ -179,7 +213,7 @@
         var params = new URLSearchParams();
         if (model) { params.set("model", model); }
         if (text) { params.set("text", text.slice(0, 2000)); }
-        if (view === "2d") { params.set("view", "2d"); }
+        if (view === "3d") { params.set("view", "3d"); }
         var url = window.location.pathname + "?" + params.toString();
         try { window.history.replaceState(null, "", url); } catch (e) { /* file:// or sandboxed */ }
         return window.location.origin + url;
@@ -202,12 +236,15 @@
     window.scrollTo(0, 0);
   }, true);
 
-  // Hovering a token highlights its point; clicking pins it; leaving the strip clears it unless pinned.
+  // Hovering a token highlights its point; clicking pins it and moves the player to it; leaving the strip
+  // clears it unless pinned.
   document.addEventListener("click", function (event) {
     var el = event.target && event.target.closest && event.target.closest(".token-strip .tok");
     if (!el || !window.dash_clientside.set_props) { return; }
     hoverPinned = true;
-    window.dash_clientside.set_props("hover-token", { data: { i: Number(el.getAttribute("data-i")), pinned: true } });
+    var i = Number(el.getAttribute("data-i"));
+    window.dash_clientside.set_props("hover-token", { data: { i: i, pinned: true } });
+    window.dash_clientside.set_props("token-slider", { value: i + 1 });  // jump there: play on from this word
   });
   document.addEventListener("mouseover", function (event) {
     var el = event.target && event.target.closest && event.target.closest(".token-strip .tok");

@@ -1,12 +1,15 @@
-"""Explore page targets (issue 5); prints measured figures, asserts nothing.
+"""Explore page targets (issues 5 and 17); prints measured figures, asserts nothing.
 
-    python benchmarks/explore_bench.py [--model gru-reviews] [--runs 30] [--no-browser]
+    python benchmarks/explore_bench.py [--model gru-imdb] [--runs 30] [--no-browser]
 
 1. server side: median time of the trajectory callback for a 100-word review (target <= 15 ms),
    measured as the function and as a full HTTP round trip to /_dash-update-component;
 2. headless Chromium: setting the text -> graph shows the new trajectory, median (target <= 100 ms),
    and the size of the update's response (target <= 10 KB);
-3. first load of / to a rendered graph (target <= 1.5 s).
+3. first load of / to a rendered graph (target <= 1.5 s);
+4. (issue 17) type-to-render on Explore beside a bare Dash+Plotly prototype with the same cloud in one graph
+   (benchmarks/_bare_explore.py), measured in the same run, in 2D and 3D: Explore draws the cloud once on
+   its own graph and redraws only the overlay; target: Explore's median <= the prototype's.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._live import CHROMIUM, CHROMIUM_ARGS, app_server  # noqa: E402
+from benchmarks._live import CHROMIUM, CHROMIUM_ARGS, _wait_for, app_server, free_port, stop  # noqa: E402
 
 REVIEW_WORDS = ("the film starts slowly and the first hour is a chore with flat jokes and a muddled story but then "
                 "something changes the characters come alive the script finds its rhythm and by the end i was "
@@ -83,7 +86,52 @@ def browser(model: str, runs: int) -> None:
         print(f"browser: first load of / to a rendered graph with the trajectory: median "
               f"{statistics.median(loads):.2f} s over {len(loads)} loads (target <= 1.5 s)")
         _typing(chromium, url, runs)
+        side_by_side(chromium, base, model, runs)
         chromium.close()
+
+
+def side_by_side(chromium, base: str, model: str, runs: int) -> None:
+    """Explore's type-to-render against the bare one-graph prototype, alternating, in the same run."""
+    import os
+    import subprocess
+
+    for view in ("2d", "3d"):
+        port = free_port()
+        bare = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "_bare_explore.py"), "--port", str(port),
+                                 "--model", model, "--view", view], cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/", bare, 60)
+            ours = _render_times(chromium, f"{base}/?model={model}&view={view}", "#sentence-input",
+                                 "#trajectory-graph .js-plotly-plot", "g.layout.meta.trajectory", runs)
+            proto = _render_times(chromium, f"http://127.0.0.1:{port}/", "#text", "#graph .js-plotly-plot", "1", runs)
+        finally:
+            stop(bare)
+        ratio = statistics.median(ours) / statistics.median(proto)
+        print(f"browser {view}: type-to-render median Explore {statistics.median(ours):.0f} ms vs bare prototype "
+              f"{statistics.median(proto):.0f} ms (ratio {ratio:.2f}; target <= 1) over {runs} edits each")
+
+
+def _render_times(chromium, url: str, box: str, graph: str, trace: str, runs: int) -> list[float]:
+    """ms from an edit to plotly_afterplot of the graph showing the new path's point count."""
+    page = chromium.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    page.wait_for_selector(graph, timeout=60_000)
+    page.fill(box, review(10))
+    page.wait_for_function(f"() => {{ const g = document.querySelector('{graph}'); return g.data[{trace}].x.length === 10; }}",
+                           timeout=60_000)
+    page.evaluate(f"""() => {{ window.__afterplot = 0; const g = document.querySelector('{graph}');
+                     g.on('plotly_afterplot', () => {{ window.__afterplot = performance.now(); }}); }}""")
+    times = []
+    for i in range(runs):
+        n_words = 95 + (i % 10)
+        start = page.evaluate("() => performance.now()")
+        page.fill(box, review(n_words, i))
+        page.wait_for_function(f"""() => {{ const g = document.querySelector('{graph}');
+            return g.data[{trace}].x.length === {n_words} && window.__afterplot > {start}; }}""", timeout=30_000)
+        times.append(page.evaluate("() => window.__afterplot") - start)
+    page.close()
+    return times
 
 
 _TRAJECTORY_DRAWN = """() => { const g = document.querySelector('#trajectory-graph .js-plotly-plot');
@@ -118,7 +166,7 @@ def _typing(chromium, url: str, runs: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="gru-reviews")
+    parser.add_argument("--model", default="gru-imdb")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()

@@ -21,7 +21,8 @@ NO_MODEL = "No model is available yet: train one with `python -m core train --pr
 
 @dataclass(frozen=True)
 class ModelView:
-    figure: go.Figure | dict
+    figure: go.Figure | dict        # the overlay: fixed and slow points, readout, the text's path (redrawn)
+    cloud_figure: go.Figure | dict  # the visited-state cloud under it (drawn once per model)
     prediction_figure: go.Figure | dict
     info: dict          # run_id, class names, colours, examples: what the browser needs to render
     message: str        # empty when all is well
@@ -34,11 +35,15 @@ class ModelView:
 
 def _unavailable(message: str) -> ModelView:
     empty = cached_figure("attractor:none", lambda: figures.empty_figure("No attractor to show: see the message above."))
-    return ModelView(empty, _prediction_figure([], False), {"run_id": None, "examples": []}, message, [])
+    blank = cached_figure("attractor:blank", lambda: figures.empty_figure(""))
+    return ModelView(empty, blank, _prediction_figure([], False), {"run_id": None, "examples": []}, message, [])
 
 
-def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
-    view = "2d" if view == "2d" else "3d"  # the view is part of a cache key: only the two real values reach it
+DEFAULT_VIEW = "2d"  # the path along the attractor reads best flat; 3D is one click away
+
+
+def load_model_view(run_id: str | None, view: str = DEFAULT_VIEW) -> ModelView:
+    view = "3d" if view == "3d" else "2d"  # the view is part of a cache key: only the two real values reach it
     if not run_id:
         return _unavailable(NO_MODEL)
     try:
@@ -47,15 +52,24 @@ def load_model_view(run_id: str | None, view: str = "3d") -> ModelView:
         return _unavailable(str(err))
     names, ordered = bundle.class_names, bool(bundle.info.get("ordered"))
 
-    def build() -> go.Figure:
-        fig = figures.attractor_figure(bundle.analysis, names, ordered, three_d=view != "2d", uirevision=run_id)
-        return fig.update_layout(meta={**fig.layout.meta, "run_id": run_id, "class_names": names})
+    made: list = []  # both figures come from one build, whichever the cache misses first
 
-    figure = model_figure("attractor", bundle, build, view)
+    def build(part: int):
+        def one() -> go.Figure:
+            if not made:
+                cloud_fig, overlay = figures.explore_figures(bundle.analysis, names, ordered, three_d=view == "3d",
+                                                             uirevision=f"{run_id}:{view}")
+                overlay.update_layout(meta={**overlay.layout.meta, "run_id": run_id, "class_names": names})
+                made.extend([cloud_fig, overlay])
+            return made[part]
+        return one
+
+    cloud = model_figure("explore-cloud", bundle, build(0), view)
+    figure = model_figure("explore-overlay", bundle, build(1), view)
     examples = bundle.examples
     info = {"run_id": run_id, "class_names": names, "colors": figures.class_colors(names, ordered),
             "examples": examples, "multilabel": bundle.config.model.multilabel}
-    return ModelView(figure, _prediction_figure(names, ordered), info, "", examples)
+    return ModelView(figure, cloud, _prediction_figure(names, ordered), info, "", examples)
 
 
 def _prediction_figure(names: list[str], ordered: bool) -> dict:

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 __all__ = [
     "class_colors", "attractor_figure", "prediction_figure", "empty_figure", "TRACE_ROLES", "hex_to_rgba",
-    "axis_titles", "FONT",
+    "axis_titles", "FONT", "explore_figures",
 ]
 
 PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#7F7F7F",
@@ -14,7 +14,7 @@ PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8
 ORDERED_RAMP = ("#C0392B", "#E67E22", "#95A5A6", "#5DADE2", "#1F4E99")
 TRAJECTORY_COLOR = "#111111"
 # Traces after the per-class cloud traces, in this order; the browser finds them via layout.meta.
-TRACE_ROLES = ("fp_stable", "fp_unstable", "slow_points", "readout", "trajectory", "start", "end", "highlight")
+TRACE_ROLES = ("slow_points", "fp_stable", "fp_unstable", "readout", "trajectory", "start", "end", "highlight")
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=14)
 
 
@@ -60,13 +60,15 @@ def _fixed_point_hover(qstar_p, top_abs_eig_p, slowest_tau_p, kind: str = "fixed
 
 
 def _readout_segments(centre_3: np.ndarray, readout_kx3: np.ndarray, names: list[str], length: float):
-    """Line segments from the attractor centre along each class readout direction, labelled at the tip."""
+    """Line segments from the attractor centre along each class readout direction, each labelled a little
+    beyond its tip (a lone vertex between NaN gaps: text, no line)."""
     xyz, text = [], []
     for direction, name in zip(readout_kx3, names):
         norm = float(np.linalg.norm(direction)) or 1.0
         tip = centre_3 + direction / norm * length
-        xyz += [centre_3, tip, [np.nan] * 3]
-        text += ["", name, ""]
+        label = centre_3 + direction / norm * length * 1.18  # beyond the tip, off the points that end there
+        xyz += [centre_3, tip, [np.nan] * 3, label, [np.nan] * 3]
+        text += ["", "", "", name, ""]
     return np.asarray(xyz, dtype=np.float32), text
 
 
@@ -78,8 +80,8 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
     view, fps = analysis.attractor, analysis.fixed_points
     fig = go.Figure()
     _add_cloud(fig, view, class_names, class_colors(class_names, ordered), three_d)
+    _add_slow_points(fig, analysis.slow_points, analysis.slow_line, three_d)  # under the fixed points
     _add_fixed_points(fig, view.fp_xyz_px3, fps, three_d)
-    _add_slow_points(fig, analysis.slow_points, analysis.slow_line, three_d)
     _add_readout(fig, view, class_names, three_d)
     _add_trajectory_traces(fig, three_d)
     meta = {role: len(class_names) + i for i, role in enumerate(TRACE_ROLES)}
@@ -91,12 +93,82 @@ def attractor_figure(analysis, class_names: list[str], ordered: bool = False, th
     return fig
 
 
+# Explore draws the attractor in two stacked graphs: the cloud alone underneath (20k points, drawn once per
+# model) and everything else on a transparent overlay, the only graph a keystroke redraws. Both get the same
+# fixed margins and axis ranges, so their plot areas coincide; assets/explore.js mirrors zoom, pan and camera.
+EXPLORE_MARGIN_2D = dict(l=58, r=70, t=64, b=48, autoexpand=False)  # r: the slow points' colour bar
+EXPLORE_MARGIN_3D = dict(l=0, r=0, t=64, b=0, autoexpand=False)
+
+
+def _bounds(fig: go.Figure, three_d: bool, pad: float = 0.06) -> list[list[float]]:
+    """[lo, hi] per axis over every point of every trace (NaN gaps ignored), padded."""
+    axes = ("x", "y", "z") if three_d else ("x", "y")
+    out = []
+    for axis in axes:
+        values = [np.asarray(getattr(t, axis), dtype=np.float64) for t in fig.data
+                  if getattr(t, axis, None) is not None and len(getattr(t, axis))]
+        flat = np.concatenate(values) if values else np.zeros(1)
+        flat = flat[np.isfinite(flat)] if np.isfinite(flat).any() else np.zeros(1)
+        lo, hi = float(flat.min()), float(flat.max())
+        span = max(hi - lo, 1e-6)
+        out.append([lo - pad * span, hi + pad * span])
+    return out
+
+
+def explore_figures(analysis, class_names: list[str], ordered: bool = False, three_d: bool = False,
+                    uirevision: str = "attractor") -> tuple[go.Figure, go.Figure]:
+    """(cloud, overlay) for Explore: the visited-state cloud alone, and a transparent figure with everything
+    else (fixed and slow points, readout, the text's path; the cloud's classes as legend-only entries,
+    ``meta.cloud_proxies`` of them, whose clicks assets/explore.js passes to the cloud). Same ranges and
+    fixed margins in both, so they line up when stacked."""
+    full = attractor_figure(analysis, class_names, ordered, three_d, uirevision)
+    k = len(class_names)
+    ranges = _bounds(full, three_d)
+    margin = EXPLORE_MARGIN_3D if three_d else EXPLORE_MARGIN_2D
+    cloud = go.Figure(data=full.data[:k], layout=full.layout)
+    cloud.update_layout(showlegend=False, meta=None, margin=margin, autosize=True)
+    overlay = go.Figure(full)
+    for i in range(k):  # legend entries only: the points are in the cloud graph
+        # one NaN point: plotly leaves a trace without points out of the legend
+        overlay.data[i].update(x=[None], y=[None], **({"z": [None]} if three_d else {}), marker=dict(opacity=0.8),
+                               legendgroup=None)  # grouped entries would stack in a column
+    overlay.update_layout(meta={**full.layout.meta, "cloud_proxies": k}, margin=margin, autosize=True,
+                          paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                          legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", bgcolor="rgba(0,0,0,0)",
+                                      font=dict(size=12), entrywidthmode="fraction",
+                                      entrywidth=0.25 if k <= 3 else 0.2))  # two rows: inside the top margin
+    if three_d:
+        ratio = np.array([hi - lo for lo, hi in ranges])
+        aspect = dict(zip("xyz", (ratio / ratio.max()).tolist()))
+        for fig in (cloud, overlay):
+            fig.update_layout(scene=dict(aspectmode="manual", aspectratio=aspect,
+                                         camera=dict(eye=dict(x=1.15, y=1.15, z=0.7)),  # framed on the points
+                                         **{f"{a}axis": dict(range=r, autorange=False) for a, r in zip("xyz", ranges)}))
+        bare = dict(showbackground=False, showgrid=False, showticklabels=False, showspikes=False, zeroline=False,
+                    showline=False, title=dict(text=""))
+        overlay.update_layout(scene=dict(bgcolor="rgba(0,0,0,0)", xaxis=bare, yaxis=bare, zaxis=bare))
+        slow = overlay.data[overlay.layout.meta["slow_points"]]
+        if slow.marker.colorbar is not None:  # no right margin in 3D: the colour bar goes inside
+            slow.marker.colorbar.update(x=0.99, xanchor="right")
+    else:
+        # SVG, not WebGL, for the overlay's few hundred points: one WebGL context per page (the cloud's);
+        # a second one made software-rendered frames (headless, a loaded classroom PC) far slower
+        traces = [go.Scatter({k: v for k, v in t.to_plotly_json().items() if k != "type"})
+                  if t.type == "scattergl" else t for t in overlay.data]
+        overlay = go.Figure(data=traces, layout=overlay.layout)
+        for fig in (cloud, overlay):
+            fig.update_layout(xaxis=dict(range=ranges[0], autorange=False, automargin=False),
+                              yaxis=dict(range=ranges[1], autorange=False, automargin=False))
+        overlay.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return cloud, overlay
+
+
 def _add_cloud(fig: go.Figure, view, class_names: list[str], colors: list[str], three_d: bool) -> None:
     """One trace of visited states per class the readout predicts there."""
     cloud, pred = view.cloud_xyz_bx3, view.cloud_pred_b
     for k, name in enumerate(class_names):
         fig.add_trace(_scatter(three_d, **_coords(cloud[pred == k], three_d), mode="markers", name=f"states → {name}",
-                               marker=dict(size=2 if three_d else 3, color=colors[k], opacity=0.25),
+                               marker=dict(size=2 if three_d else 3, color=colors[k], opacity=0.18),
                                hoverinfo="skip", legendgroup="cloud"))
 
 
@@ -146,8 +218,8 @@ def _add_trajectory_traces(fig: go.Figure, three_d: bool) -> None:
     """The empty traces the browser (or ``figures_analysis.with_trajectory``) fills with a text's path."""
     empty = np.zeros((0, 3), np.float32)
     fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="lines+markers", name="your text",
-                           line=dict(color=TRAJECTORY_COLOR, width=5 if three_d else 3),
-                           marker=dict(size=3 if three_d else 6, color=TRAJECTORY_COLOR), hoverinfo="text"))
+                           line=dict(color=TRAJECTORY_COLOR, width=8 if three_d else 4),
+                           marker=dict(size=4 if three_d else 7, color=TRAJECTORY_COLOR), hoverinfo="text"))
     for role, symbol, color, size in (("start", "circle-open", "#111", 9), ("end", "circle", "#F1C40F", 10),
                                       ("highlight", "circle", "#E74C3C", 12)):
         fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="markers", name=role, showlegend=False,
@@ -173,7 +245,7 @@ def prediction_figure(class_names: list[str], ordered: bool = False) -> go.Figur
     colors = class_colors(class_names, ordered)
     fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=c, width=3))
                      for name, c in zip(class_names, colors)])
-    fig.update_layout(margin=dict(l=50, r=10, t=34, b=40), font=dict(FONT, size=12), height=240,
+    fig.update_layout(margin=dict(l=50, r=10, t=34, b=40), font=dict(FONT, size=12), height=200,
                       yaxis=dict(title="probability", range=[0, 1.02], gridcolor="#EEE"),
                       xaxis=dict(title="token", gridcolor="#EEE", rangemode="tozero"),
                       plot_bgcolor="white", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),

@@ -10,8 +10,8 @@ from dashboard import ids
 from dashboard.components.help import explore_help
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
-from dashboard.explore_logic import (example_chips, examples_of, load_model_view, next_text_for_model,
-                                     trajectory_for)
+from dashboard.explore_logic import (DEFAULT_VIEW, example_chips, examples_of, load_model_view,
+                                     next_text_for_model, trajectory_for)
 from dashboard.runtime import bundles, settings
 
 dash.register_page(__name__, path="/", name="Explore", title="attractorscope · Explore", order=0)
@@ -19,11 +19,14 @@ dash.register_page(__name__, path="/", name="Explore", title="attractorscope · 
 CS = "attractorscope"  # namespace of the functions in assets/explore.js
 
 
-def layout(model: str | None = None, text: str | None = None, view: str = "3d", **_query) -> html.Div:
+SPEEDS = (("0.5×", 700), ("1×", 350), ("2×", 175), ("4×", 90), ("10×", 35))  # label, ms per token
+
+
+def layout(model: str | None = None, text: str | None = None, view: str = DEFAULT_VIEW, **_query) -> html.Div:
     summaries = bundles().summaries()
     known = isinstance(model, str) and any(s.run_id == model for s in summaries)
     run_id = model if known else default_run_id(summaries)
-    view = "2d" if view == "2d" else "3d"
+    view = "3d" if view == "3d" else "2d"
     state = load_model_view(run_id, view)
     if model is not None and not known and not state.message:
         state = dataclasses.replace(state, message=unknown_model_message(model, run_id))
@@ -39,7 +42,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
             html.Div(className="picker-wrap", children=[html.Label("Model", htmlFor=ids.MODEL_PICKER,
                                                                    className="field-label"),
                                                         model_picker(summaries, run_id)]),
-            dcc.RadioItems(id=ids.VIEW_MODE, options=[{"label": "3D", "value": "3d"}, {"label": "2D", "value": "2d"}],
+            dcc.RadioItems(id=ids.VIEW_MODE, options=[{"label": "2D", "value": "2d"}, {"label": "3D", "value": "3d"}],
                            value=view, inline=True, className="view-toggle"),
             html.Div(className="share", children=[
                 html.Span(id=ids.SHARE_URL, className="visually-hidden"),
@@ -50,38 +53,50 @@ def layout(model: str | None = None, text: str | None = None, view: str = "3d", 
         ]),
         html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
                  hidden=not state.message),
-        html.Div(className="explore-grid", children=[
-            html.Section(className="left-panel", children=[
-                html.Label("Type or paste text", htmlFor=ids.SENTENCE_INPUT, className="field-label"),
-                dcc.Textarea(id=ids.SENTENCE_INPUT, value=text, className="sentence-input", spellCheck=False,
-                             placeholder="e.g. the plot was awful but the ending was awesome",
-                             maxLength=settings().max_text_chars),
-                html.Div(example_chips(state.examples), id=ids.EXAMPLE_CHIPS, className="chips"),
-                html.Div(id=ids.TEXT_NOTICE, className="notice", role="status"),
-                html.Div(id=ids.PREDICTION_TEXT, className="prediction"),
-                dcc.Graph(id=ids.PREDICTION_GRAPH, figure=state.prediction_figure, config={"displayModeBar": False},
-                          className="prediction-graph"),
-                explore_help(),
-            ]),
-            html.Section(className="right-panel", children=[
-                dcc.Graph(id=ids.TRAJECTORY_GRAPH, figure=state.figure, className="trajectory-graph",
-                          config={"displaylogo": False, "scrollZoom": True}),
-                html.Div(className="player", children=[
-                    html.Button("▶ Play", id=ids.PLAY_BUTTON, className="play-button", n_clicks=0),
-                    html.Div(dcc.Slider(id=ids.TOKEN_SLIDER, min=0, max=1, step=1, value=1, marks=None,
-                                        allow_direct_input=False,
-                                        tooltip={"always_visible": False, "placement": "bottom"}),
-                             className="slider-wrap"),
-                    html.Span(id=ids.STEP_LABEL, className=ids.STEP_LABEL),
-                ]),
-                html.Div(id=ids.TOKEN_STRIP, className="token-strip", role="list"),
-            ]),
+        html.Div(className="explore-grid", children=[_text_panel(state, text), _graph_panel(state)]),
+    ])
+
+
+def _text_panel(state, text: str) -> html.Section:
+    return html.Section(className="left-panel", children=[
+        html.Label("Type or paste text", htmlFor=ids.SENTENCE_INPUT, className="field-label"),
+        dcc.Textarea(id=ids.SENTENCE_INPUT, value=text, className="sentence-input", spellCheck=False,
+                     placeholder="e.g. the plot was awful but the ending was awesome",
+                     maxLength=settings().max_text_chars),
+        html.Div(example_chips(state.examples), id=ids.EXAMPLE_CHIPS, className="chips"),
+        html.Div(id=ids.TEXT_NOTICE, className="notice", role="status"),
+        html.Div(id=ids.PREDICTION_TEXT, className="prediction"),
+        dcc.Graph(id=ids.PREDICTION_GRAPH, figure=state.prediction_figure, config={"displayModeBar": False},
+                  className="prediction-graph"),
+        explore_help(),
+    ])
+
+
+def _graph_panel(state) -> html.Section:
+    """The cloud graph under the overlay the path is drawn on, the player and the token strip."""
+    return html.Section(className="right-panel", children=[
+        html.Div(className="graph-stack", children=[
+            dcc.Graph(id=ids.CLOUD_GRAPH, figure=state.cloud_figure, className="cloud-graph",
+                      config={"displayModeBar": False, "responsive": True}),
+            dcc.Graph(id=ids.TRAJECTORY_GRAPH, figure=state.figure, className="trajectory-graph",
+                      config={"displaylogo": False, "scrollZoom": True, "responsive": True, "doubleClick": "reset"}),
         ]),
+        html.Div(className="player", children=[
+            html.Button("▶ Play", id=ids.PLAY_BUTTON, className="play-button", n_clicks=0),
+            dcc.Dropdown(id=ids.PLAY_SPEED, options=[{"label": lab, "value": ms} for lab, ms in SPEEDS],
+                         value=350, clearable=False, searchable=False, className="play-speed"),
+            html.Div(dcc.Slider(id=ids.TOKEN_SLIDER, min=0, max=1, step=1, value=1, marks=None,
+                                allow_direct_input=False, tooltip={"always_visible": False, "placement": "bottom"}),
+                     className="slider-wrap"),
+            html.Span(id=ids.STEP_LABEL, className=ids.STEP_LABEL),
+        ]),
+        html.Div(id=ids.TOKEN_STRIP, className="token-strip", role="list"),
     ])
 
 
 @callback(
-    Output(ids.TRAJECTORY_GRAPH, "figure"), Output(ids.PREDICTION_GRAPH, "figure"), Output(ids.MODEL_INFO, "data"),
+    Output(ids.TRAJECTORY_GRAPH, "figure"), Output(ids.CLOUD_GRAPH, "figure"), Output(ids.PREDICTION_GRAPH, "figure"),
+    Output(ids.MODEL_INFO, "data"),
     Output(ids.MODEL_MESSAGE, "children"), Output(ids.MODEL_MESSAGE, "hidden"), Output(ids.EXAMPLE_CHIPS, "children"),
     Output(ids.SENTENCE_INPUT, "value", allow_duplicate=True), Output(ids.TRAJECTORY_DATA, "data", allow_duplicate=True),
     Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"),
@@ -94,7 +109,7 @@ def switch_model(run_id, view, text, previous_info):
     state = load_model_view(run_id, view)
     new_text = next_text_for_model(text, previous_info, state.examples)
     shown_text = text if new_text is dash.no_update else new_text
-    return (state.figure, state.prediction_figure, state.info, state.message, not state.message,
+    return (state.figure, state.cloud_figure, state.prediction_figure, state.info, state.message, not state.message,
             example_chips(state.examples), new_text,
             _keyed(state.info["run_id"], trajectory_for(state.info["run_id"], shown_text)))
 
@@ -141,5 +156,7 @@ clientside_callback(dash.ClientsideFunction(CS, "playTick"), Output(ids.TOKEN_SL
                     Output(ids.PLAY_INTERVAL, "disabled", allow_duplicate=True),
                     Output(ids.PLAY_BUTTON, "children", allow_duplicate=True), Input(ids.PLAY_INTERVAL, "n_intervals"),
                     State(ids.TOKEN_SLIDER, "value"), State(ids.TOKEN_SLIDER, "max"), prevent_initial_call=True)
+clientside_callback("function (ms) { return typeof ms === 'number' && ms >= 20 ? ms : 350; }",
+                    Output(ids.PLAY_INTERVAL, "interval"), Input(ids.PLAY_SPEED, "value"))
 clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output(ids.SHARE_URL, "children"),
                     Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"))

@@ -111,3 +111,39 @@ def test_payload_matches_bundle_trajectory(app_ctx, analyzed_store):
     traj = bundle.trajectory("green red red")
     payload = trajectory_payload(bundle, "green red red", 2000, 100_000)
     assert payload["xyz"] == pytest.approx(traj.xyz_tx3.ravel().tolist(), abs=1e-3)
+
+
+@pytest.mark.parametrize("view", ["2d", "3d"])
+def test_cloud_and_overlay_line_up_and_split_the_points(app_ctx, analyzed_store, view):
+    """The cloud graph holds every visited state; the overlay holds the rest, with the cloud's classes as
+    point-less legend entries; both have the same fixed margins and axis ranges, so they coincide."""
+    import numpy as np
+    from core import store
+
+    bundle = store.load_path(analyzed_store / TINY_RUN_ID)
+    state = load_model_view(TINY_RUN_ID, view)
+    cloud, overlay = state.cloud_figure, state.figure
+    k = overlay["layout"]["meta"]["cloud_proxies"]
+    assert k == len(bundle.class_names) == len(cloud["data"])
+    assert sum(len(np.atleast_1d(t["x"]) if not isinstance(t["x"], dict) else go_decode(t["x"])) for t in cloud["data"]) \
+        == len(bundle.analysis.attractor.cloud_xyz_bx3)
+    assert all(all(v is None for v in t["x"]) for t in overlay["data"][:k])
+    assert cloud["layout"]["margin"] == overlay["layout"]["margin"] and cloud["layout"]["margin"]["autoexpand"] is False
+    axes = ("xaxis", "yaxis", "zaxis") if view == "3d" else ("xaxis", "yaxis")
+    for axis in axes:
+        lay_c = cloud["layout"]["scene"][axis] if view == "3d" else cloud["layout"][axis]
+        lay_o = overlay["layout"]["scene"][axis] if view == "3d" else overlay["layout"][axis]
+        assert lay_c["range"] == lay_o["range"] and lay_c["autorange"] is False is lay_o["autorange"]
+    if view == "3d":
+        assert cloud["layout"]["scene"]["aspectratio"] == overlay["layout"]["scene"]["aspectratio"]
+        assert cloud["layout"]["scene"]["camera"] == overlay["layout"]["scene"]["camera"]
+    meta = overlay["layout"]["meta"]
+    assert overlay["data"][meta["trajectory"]]["name"] == "your text" and overlay["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
+
+
+def go_decode(arr) -> list:
+    """Plotly's base64 typed-array form ({dtype, bdata}) back to a list."""
+    import base64
+
+    import numpy as np
+    return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"]).tolist()

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 # Everything a test asserts on, read in one go from the browser.
 STATE_JS = """() => {
   const g = document.querySelector('#trajectory-graph .js-plotly-plot');
+  const c = document.querySelector('#cloud-graph .js-plotly-plot');
   const out = {
     strip: Array.from(document.querySelectorAll('#token-strip .tok')).map(e => e.textContent),
     unk: Array.from(document.querySelectorAll('#token-strip .tok')).map(e => e.classList.contains('unk')),
@@ -37,9 +38,9 @@ STATE_JS = """() => {
   const arr = (i, a) => (g.data[i] && g.data[i][a]) ? Array.from(g.data[i][a]) : null;
   return Object.assign(out, {
     run_id: m.run_id, three_d: m.three_d, n_traces: g.data.length, types: g.data.map(t => t.type),
-    n_classes: m.fp_stable, cloud_names: g.data.slice(0, m.fp_stable).map(t => t.name),
-    // the cloud arrives as base64 float32; plotly decodes it into _fullData
-    cloud_points: (g._fullData || []).slice(0, m.fp_stable).reduce((s, t) => s + (t.x ? t.x.length : 0), 0),
+    n_classes: m.cloud_proxies, cloud_names: g.data.slice(0, m.cloud_proxies).map(t => t.name),
+    // the cloud is its own graph under this one; it arrives as base64 float32, decoded into _fullData
+    cloud_points: (c && c._fullData || []).reduce((s, t) => s + (t.x ? t.x.length : 0), 0),
     traj: len(m.trajectory), start: len(m.start), end: len(m.end), highlight: len(m.highlight),
     traj_x: arr(m.trajectory, 'x'), traj_y: arr(m.trajectory, 'y'), traj_z: arr(m.trajectory, 'z'),
     highlight_x: arr(m.highlight, 'x'), highlight_y: arr(m.highlight, 'y'),
@@ -95,7 +96,7 @@ def test_page_loads_default_model_without_errors(page, e2e_store, artifacts):
     assert s["text"] == default_text
     assert s["strip"] == tokenize(default_text)
     assert s["n_classes"] == 2 and s["cloud_points"] > 100
-    assert s["three_d"] is True and "scatter3d" in s["types"]
+    assert s["three_d"] is False and "scatter3d" not in s["types"]  # 2D by default: the path reads best flat
     assert s["prediction"].startswith("Prediction: ")
     assert s["message_hidden"]
     assert "tiny-gru" in page.inner_text("#model-picker")
@@ -110,8 +111,8 @@ def test_typing_draws_one_point_per_token(page):
     words = "red green red the and green".split()
     s = wait_state(page, drawn(TINY_RUN_ID, len(words), words))
     assert s["strip"] == words
-    assert len(s["traj_y"]) == len(s["traj_z"]) == len(words)
-    assert all(isinstance(v, (int, float)) for v in s["traj_x"] + s["traj_y"] + s["traj_z"])
+    assert len(s["traj_x"]) == len(s["traj_y"]) == len(words) and s["traj_z"] is None  # 2D by default
+    assert all(isinstance(v, (int, float)) for v in s["traj_x"] + s["traj_y"])
     assert s["start"] == 1 and s["highlight"] == 0
     assert s["step"].strip() == f"{len(words)} / {len(words)} tokens"
 
@@ -316,21 +317,21 @@ def test_hovering_a_token_highlights_exactly_one_point(page):
     wait_state(page, "s.highlight === 0")
 
 
-def test_2d_view_from_link_shows_trajectory(page, artifacts):
+def test_3d_view_from_link_shows_trajectory(page, artifacts):
     text = "red green red the and green"
-    s = open_explore(page, "?" + urllib.parse.urlencode({"text": text, "view": "2d"}), n=6)
-    assert s["three_d"] is False and "scatter3d" not in s["types"]
-    assert s["traj_z"] is None and len(s["traj_y"]) == 6
-    assert page.is_checked("#view-mode input[value='2d']")
-    page.screenshot(path=str(artifacts / "explore-2d.png"))
-    page.fill("#sentence-input", "green green red")  # typing in 2D keeps drawing
-    wait_state(page, f"s.three_d === false && {drawn(TINY_RUN_ID, 3)}")
+    s = open_explore(page, "?" + urllib.parse.urlencode({"text": text, "view": "3d"}), n=6)
+    assert s["three_d"] is True and "scatter3d" in s["types"]
+    assert len(s["traj_z"]) == 6 and len(s["traj_y"]) == 6
+    assert page.is_checked("#view-mode input[value='3d']")
+    page.screenshot(path=str(artifacts / "explore-3d.png"))
+    page.fill("#sentence-input", "green green red")  # typing in 3D keeps drawing
+    wait_state(page, f"s.three_d === true && {drawn(TINY_RUN_ID, 3)}")
 
 
-def test_2d_toggle_keeps_trajectory(page):
+def test_3d_toggle_keeps_trajectory(page):
     text = "red green red the and green"
     open_explore(page, "?" + urllib.parse.urlencode({"text": text}), n=6)
-    page.click("#view-mode label:has(input[value='2d'])")
-    s = wait_state(page, f"s.three_d === false && {drawn(TINY_RUN_ID, 6)}", timeout=3_000)
-    assert "scatter3d" not in s["types"] and s["traj_z"] is None
-    assert s["text"] == text and "view=2d" in s["share"]
+    page.click("#view-mode label:has(input[value='3d'])")
+    s = wait_state(page, f"s.three_d === true && {drawn(TINY_RUN_ID, 6)}")
+    assert "scatter3d" in s["types"] and len(s["traj_z"]) == 6
+    assert s["text"] == text and "view=3d" in s["share"]
