@@ -111,7 +111,7 @@ def user_runs_table(owner: str) -> html.Div:
 def _delete_control(run_id: str) -> html.Details:
     """Delete in two steps: "Delete…" opens a confirmation with the button that really deletes (no browser dialog)."""
     return html.Details(className="delete-confirm", children=[
-        html.Summary("Delete…", className="small-button"),
+        html.Summary("Delete…", className="small-button", style={"display": "inline-block", "cursor": "pointer"}),
         html.Span(f"Delete {run_id} for good? ", className="note"),
         html.Button("Yes, delete", id={"type": ids.RUN_DELETE, "index": run_id}, className="small-button danger"),
     ])

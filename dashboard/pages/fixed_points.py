@@ -151,9 +151,9 @@ def _sections(bundle, run_id):
     slow = fig.data[fig.layout.meta["slow_points"]]
     if slow.marker.colorbar.title.text:  # a horizontal colour bar below the view: the narrow column keeps its width
         slow.marker.colorbar.update(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top", len=0.5, thickness=8)
-    fig.update_layout(height=520, legend=dict(font=dict(size=12)))
+    fig.update_layout(height=600, legend=dict(font=dict(size=12)))
     view = section("Fixed points on the attractor", dcc.Graph(id=ids.FP_GRAPH, figure=fig, className="fp-graph",
-                                                              style={"height": "520px"}),
+                                                              style={"height": "600px"}),
                    note="Click a fixed point (◆ stable, ✚ unstable; the ring marks the selected one). Small dots: slow "
                         "points, coloured by log10 q.")
     return html.Div(className="fp-grid", children=[

@@ -138,8 +138,11 @@ def show_curve(_cards, picked, shown_options):
 
 # "Cancelling…" gives way to the outcome once the job's card says it stopped (no stale message)
 clientside_callback("""function(clicks) {
-    const t = window.dash_clientside.callback_context.triggered_id;
-    return (t && clicks.some(Boolean)) ? t.index : window.dash_clientside.no_update; }""",
+    const ctx = window.dash_clientside.callback_context, nu = window.dash_clientside.no_update;
+    let t = ctx.triggered_id;
+    if (!t && ctx.triggered && ctx.triggered.length && ctx.triggered[0].value) {
+        try { t = JSON.parse(ctx.triggered[0].prop_id.replace(/\.n_clicks$/, '')); } catch (e) { t = null; } }
+    return (t && t.index && (clicks || []).some(Boolean)) ? t.index : nu; }""",
                     Output(ids.TRAIN_CANCELLING, "data"), Input({"type": ids.JOB_CANCEL, "index": ALL}, "n_clicks"),
                     prevent_initial_call=True)
 clientside_callback("""function(cards, jobId, message) {

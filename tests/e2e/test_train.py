@@ -277,6 +277,10 @@ def test_reloading_the_page_finds_the_running_job(page, train_store, artifacts):
     page.locator(f".job-card:has(.job-line b:text-is('{run_id}'))").get_by_role("button", name="Cancel").click()
     watch(page, run_id, lambda c: c["cls"] == "cancelled", 15, "cancelled")
     assert not (train_store / run_id).exists()
+    page.wait_for_function(f"() => document.querySelector('#train-form-message').textContent === "
+                           f"{js(run_id + ': cancelled.')}", timeout=5_000)  # not a stale "Cancelling…"
+    # the cancelled job's curve stays in view
+    assert page.evaluate("() => document.querySelector('#train-curve .gtitle').textContent") == run_id
 
 
 def test_cancelling_a_long_job_stops_it_within_seconds_and_leaves_nothing(page, train_store):
@@ -370,8 +374,9 @@ def test_a_finished_jobs_curve_stays_and_can_be_reopened(page, train_store, arti
     title = "() => (document.querySelector('#train-curve .gtitle') || {}).textContent"
     page.wait_for_function(f"() => ({title})() === {js(second)}")
     assert not page.is_visible("#train-curve-empty")
+    job_id = next(j.job_id for j in JobRegistry(train_store).list() if j.run_id == first)
     page.click("#train-curve-pick")
-    page.click(f".dash-dropdown-option:has-text({js(first + ' · done')})")
+    page.click(f".dash-dropdown-option:has(input[value={js(job_id)}])")
     page.wait_for_function(f"() => ({title})() === {js(first)}")
     time.sleep(2.5)  # a few polls later the picked curve is still the one shown
     assert page.evaluate(title) == first
