@@ -56,7 +56,7 @@ def bundled_models(args, cells, units):
     from core.analysis import visited_states
 
     wanted = [r.strip() for r in args.bundles.split(",") if r.strip()]
-    for summary in store.list_bundles():
+    for summary in (s for s in store.list_bundles() if s.kind == "classifier"):
         bundle = store.load(summary.run_id)
         cfg = bundle.config.model
         if (wanted and summary.run_id not in wanted) or (not wanted and (cfg.cell not in cells or cfg.units not in units)):

@@ -208,7 +208,7 @@ def main() -> None:
     shutil.copytree(ROOT / "models_store", store)
     from core.store import list_bundles
 
-    models = [s.run_id for s in list_bundles(store) if s.ok and s.has_analysis]
+    models = [s.run_id for s in list_bundles(store) if s.ok and s.has_analysis and s.kind == "classifier"]
     port = free_port()
     env = {**os.environ, "ATTRACTORSCOPE_STORE": str(store), "ATTRACTORSCOPE_USER_STORE": str(store),  # jobs here too
            "OMP_NUM_THREADS": "1"}
