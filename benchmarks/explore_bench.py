@@ -55,9 +55,9 @@ def server_side(model: str, runs: int) -> None:
           f"payload {len(json.dumps(payload)) / 1024:.1f} KB")
     client = app.server.test_client()
     body = {"output": "trajectory-data.data", "outputs": {"id": "trajectory-data", "property": "data"},
-            "inputs": [{"id": "debounced-text", "property": "data", "value": ""},
-                       {"id": "model-picker", "property": "value", "value": model}],
-            "changedPropIds": ["debounced-text.data"], "state": []}
+            "inputs": [{"id": "debounced-text", "property": "data", "value": ""}],
+            "changedPropIds": ["debounced-text.data"],
+            "state": [{"id": "model-picker", "property": "value", "value": model}]}
     http_times = []
     for i in range(runs):
         body["inputs"][0]["value"] = review(100, i + 1)
