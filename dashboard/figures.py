@@ -117,12 +117,12 @@ def _bounds(fig: go.Figure, three_d: bool, pad: float = 0.06) -> list[list[float
 
 def explore_figures(analysis, class_names: list[str], ordered: bool = False, three_d: bool = False,
                     uirevision: str = "attractor") -> tuple[go.Figure, go.Figure]:
-    """(cloud, overlay) for Explore: the visited-state cloud alone, and a transparent figure with everything
-    else (fixed and slow points, readout, the text's path; the cloud's classes as legend-only entries,
-    ``meta.cloud_proxies`` of them, whose clicks assets/explore.js passes to the cloud). Same ranges and
-    fixed margins in both, so they line up when stacked."""
+    """(cloud, overlay) for Explore: the visited-state cloud and the slow points (coloured by q: the costliest
+    layer to redraw), and a transparent figure with the rest (fixed points, readout, the text's path; the
+    cloud graph's traces as legend-only entries, the first ``meta.cloud_proxies`` traces, whose clicks
+    assets/explore.js passes to the cloud). Same ranges and fixed margins in both, so they line up."""
     full = attractor_figure(analysis, class_names, ordered, three_d, uirevision)
-    k = len(class_names)
+    k = full.layout.meta["slow_points"] + 1  # the class clouds and the slow points (drawn right after them)
     ranges = _bounds(full, three_d)
     margin = EXPLORE_MARGIN_3D if three_d else EXPLORE_MARGIN_2D
     cloud = go.Figure(data=full.data[:k], layout=full.layout)
@@ -130,8 +130,9 @@ def explore_figures(analysis, class_names: list[str], ordered: bool = False, thr
     overlay = go.Figure(full)
     for i in range(k):  # legend entries only: the points are in the cloud graph
         # one NaN point: plotly leaves a trace without points out of the legend
-        overlay.data[i].update(x=[None], y=[None], **({"z": [None]} if three_d else {}), marker=dict(opacity=0.8),
-                               legendgroup=None)  # grouped entries would stack in a column
+        marker = dict(opacity=0.8) if i < k - 1 else dict(color="#F4B400", showscale=False, opacity=0.9)
+        overlay.data[i].update(x=[None], y=[None], **({"z": [None]} if three_d else {}), marker=marker,
+                               legendgroup=None, hovertext=None)  # grouped entries would stack in a column
     overlay.update_layout(meta={**full.layout.meta, "cloud_proxies": k}, margin=margin, autosize=True,
                           paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
                           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", bgcolor="rgba(0,0,0,0)",
@@ -147,7 +148,7 @@ def explore_figures(analysis, class_names: list[str], ordered: bool = False, thr
         bare = dict(showbackground=False, showgrid=False, showticklabels=False, showspikes=False, zeroline=False,
                     showline=False, title=dict(text=""))
         overlay.update_layout(scene=dict(bgcolor="rgba(0,0,0,0)", xaxis=bare, yaxis=bare, zaxis=bare))
-        slow = overlay.data[overlay.layout.meta["slow_points"]]
+        slow = cloud.data[k - 1]
         if slow.marker.colorbar is not None:  # no right margin in 3D: the colour bar goes inside
             slow.marker.colorbar.update(x=0.99, xanchor="right")
     else:

@@ -124,9 +124,10 @@ def test_cloud_and_overlay_line_up_and_split_the_points(app_ctx, analyzed_store,
     state = load_model_view(TINY_RUN_ID, view)
     cloud, overlay = state.cloud_figure, state.figure
     k = overlay["layout"]["meta"]["cloud_proxies"]
-    assert k == len(bundle.class_names) == len(cloud["data"])
-    assert sum(len(np.atleast_1d(t["x"]) if not isinstance(t["x"], dict) else go_decode(t["x"])) for t in cloud["data"]) \
-        == len(bundle.analysis.attractor.cloud_xyz_bx3)
+    assert k == len(bundle.class_names) + 1 == len(cloud["data"]) == overlay["layout"]["meta"]["slow_points"] + 1
+    assert sum(len(np.atleast_1d(t["x"]) if not isinstance(t["x"], dict) else go_decode(t["x"]))
+               for t in cloud["data"][:-1]) == len(bundle.analysis.attractor.cloud_xyz_bx3)
+    assert cloud["data"][-1]["name"] == "slow points"
     assert all(all(v is None for v in t["x"]) for t in overlay["data"][:k])
     assert cloud["layout"]["margin"] == overlay["layout"]["margin"] and cloud["layout"]["margin"]["autoexpand"] is False
     axes = ("xaxis", "yaxis", "zaxis") if view == "3d" else ("xaxis", "yaxis")

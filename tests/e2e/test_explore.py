@@ -38,9 +38,9 @@ STATE_JS = """() => {
   const arr = (i, a) => (g.data[i] && g.data[i][a]) ? Array.from(g.data[i][a]) : null;
   return Object.assign(out, {
     run_id: m.run_id, three_d: m.three_d, n_traces: g.data.length, types: g.data.map(t => t.type),
-    n_classes: m.cloud_proxies, cloud_names: g.data.slice(0, m.cloud_proxies).map(t => t.name),
+    n_classes: m.slow_points, cloud_names: g.data.slice(0, m.slow_points).map(t => t.name),
     // the cloud is its own graph under this one; it arrives as base64 float32, decoded into _fullData
-    cloud_points: (c && c._fullData || []).reduce((s, t) => s + (t.x ? t.x.length : 0), 0),
+    cloud_points: (c && c._fullData || []).slice(0, m.slow_points).reduce((s, t) => s + (t.x ? t.x.length : 0), 0),
     traj: len(m.trajectory), start: len(m.start), end: len(m.end), highlight: len(m.highlight),
     traj_x: arr(m.trajectory, 'x'), traj_y: arr(m.trajectory, 'y'), traj_z: arr(m.trajectory, 'z'),
     highlight_x: arr(m.highlight, 'x'), highlight_y: arr(m.highlight, 'y'),
