@@ -125,8 +125,10 @@ def summary(fps) -> str:
     text = (f"The solver started from {fps.n_inits:,} states the network visited ({fps.wall_time_s:.2f} s). "
             f"{n_conv:,} of them ({fps.frac_converged:.1%}) converged (q < {fps.tol_q:.0e}) onto "
             f"{_n(int(conv.sum()), 'distinct fixed point')} ({int((conv & fps.is_stable_p).sum())} stable), drawn as "
-            f"◆/✚. {n_slow:,} ({fps.frac_slow:.1%}) stopped on {_n(int(slow.sum()), 'distinct slow point')}, where the "
-            f"state barely moves but q stays above the tolerance: listed in the table, not drawn as fixed points.")
+            + (f"◆/✚. {n_slow:,} ({fps.frac_slow:.1%}) stopped on {_n(int(slow.sum()), 'distinct slow point')}, where "
+               "the state barely moves but q stays above the tolerance: listed in the table, not drawn as fixed points."
+               if n_slow else "◆/✚. None stopped on a distinct slow point (where the state barely moves but q stays "
+                              "above the tolerance)."))
     if rest > 0:
         text += f" {rest:,} ended elsewhere (not converged)."
     if fps.n_spurious:
@@ -151,6 +153,9 @@ def _sections(bundle, run_id):
     slow = fig.data[fig.layout.meta["slow_points"]]
     if slow.marker.colorbar.title.text:  # a horizontal colour bar below the view: the narrow column keeps its width
         slow.marker.colorbar.update(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top", len=0.5, thickness=8)
+    eye = fig.layout.scene.camera.eye  # the view sits in half the page: pull the camera back so no axis is cut
+    if eye is not None and eye.x is not None:
+        fig.update_layout(scene_camera_eye=dict(x=eye.x * 1.3, y=eye.y * 1.3, z=eye.z * 1.3))
     fig.update_layout(height=600, legend=dict(font=dict(size=12)))
     view = section("Fixed points on the attractor", dcc.Graph(id=ids.FP_GRAPH, figure=fig, className="fp-graph",
                                                               style={"height": "600px"}),

@@ -51,6 +51,9 @@ def test_fixed_point_hover_names_the_table_number_and_the_selection_is_ringed(ap
         for i, hover in zip(list(trace.customdata or ()), list(trace.hovertext if trace.hovertext is not None else ())):
             assert hover.startswith(f"<b>fixed point #{i + 1}</b>")
     start = fixed_points.start_index(fps)
+    from dashboard import figures
+    plain = figures.attractor_figure(bundle.analysis, bundle.class_names)
+    assert fig.layout.scene.camera.eye.x > plain.layout.scene.camera.eye.x  # pulled back: the half-width view is not cut
     ring = fig.data[fixed_points._selected_trace(bundle)]
     assert ring.name == "selected" and len(ring.x) == 1
     assert list(ring.x) == pytest.approx([float(bundle.analysis.attractor.fp_xyz_px3[start, 0])])
@@ -272,3 +275,12 @@ def test_decomposition_labels_that_would_meet_on_screen_are_moved_apart():
     up = np.cross(eye, right)
     a, b = (np.array([(c * p) @ right, (c * p) @ up]) for c, p in zip(chi, push))
     assert np.abs(a - b).max() > 0.05  # apart on screen, not one label hiding part of the other
+
+
+def test_fixed_point_summary_without_slow_points_says_none(app_ctx):
+    import dataclasses
+
+    fixed_points, bundle, fps = _fp(app_ctx)
+    none_slow = dataclasses.replace(fps, is_slow_p=np.zeros_like(fps.is_slow_p))
+    text = fixed_points.summary(none_slow)
+    assert "None stopped on a distinct slow point" in text and "0 distinct slow points" not in text
