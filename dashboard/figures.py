@@ -154,7 +154,7 @@ def explore_figures(analysis, class_names: list[str], ordered: bool = False, thr
     else:
         # SVG, not WebGL, for the overlay's few hundred points: one WebGL context per page (the cloud's);
         # a second one made software-rendered frames (headless, a loaded classroom PC) far slower
-        traces = [go.Scatter({k: v for k, v in t.to_plotly_json().items() if k != "type"})
+        traces = [go.Scatter({key: val for key, val in t.to_plotly_json().items() if key != "type"})
                   if t.type == "scattergl" else t for t in overlay.data]
         overlay = go.Figure(data=traces, layout=overlay.layout)
         for fig in (cloud, overlay):
