@@ -272,7 +272,14 @@ def _cli_run_id(c, run_id: str, value) -> None:
 
 
 def _fixed_point_click(c: DashClient, run_id: str, click) -> None:
-    check_dash_response(c.call("fp-detail.children", [("fp-graph", "clickData", click)],
+    """A tampered click (or table cell) selects nothing it should not, and a tampered selection (the store
+    the click writes) shows nothing it should not."""
+    check_dash_response(c.call("fp-selected.data", [("fp-graph", "clickData", click), ("fp-table", "active_cell", None)]))
+    body = callback_body(find_dependency(c.dependencies, "fp-selected.data"),
+                         [("fp-graph", "clickData", None), ("fp-table", "active_cell", click)])
+    body["changedPropIds"] = ["fp-table.active_cell"]  # the table cell fired, not the graph
+    check_dash_response(c.client.post("/_dash-update-component", json=body))
+    check_dash_response(c.call("fp-detail.children", [("fp-selected", "data", click)],
                                [("model-picker", "value", run_id)]))
 
 

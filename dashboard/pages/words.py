@@ -154,7 +154,9 @@ def word_sections(view, words: list[str], names: list[str], ordered: bool, query
 
 def _missing_notice(rare: list[str], unknown: list[str], n_words: int):
     """Say which searched words are not drawn, and why (a search is never silently ignored)."""
-    quote = lambda terms: ", ".join(f"“{t[:40]}”" for t in terms[:10]) + (" …" if len(terms) > 10 else "")  # noqa: E731
+    # echoed back: lone surrogates (valid in a Python str, not in JSON) become U+FFFD
+    quote = lambda terms: ", ".join(  # noqa: E731
+        f"“{t[:40].encode('utf-8', 'replace').decode('utf-8')}”" for t in terms[:10]) + (" …" if len(terms) > 10 else "")
     parts = []
     if unknown:
         parts.append(f"Not in this model's vocabulary: {quote(unknown)}. The network reads such words as <unk>, "
