@@ -207,8 +207,14 @@ def check_compare(page, b, run_id):
     n = len(tokenize(page.input_value("#compare-text")))
     assert n > 0
     heads = texts(page, ".compare-table thead th")
-    assert heads[1] == f"A: {run_id}" and heads[2].startswith("B: ") and heads[2] != f"B: {run_id}"
-    assert heads[2][3:] in MODELS and heads[2][3:] in page.inner_text("#compare-model-b")
+    task = lambda m: (bundle_of[m].config.task.name, bundle_of[m].config.task.num_classes)  # noqa: E731
+    bundle_of = {m: store.load_path(b.path.parent / m) for m in MODELS}
+    partners = [m for m in MODELS if m != run_id and task(m) == task(run_id)]
+    assert heads[1] == f"A: {run_id}" and heads[2].startswith("B: ")
+    if partners:  # B defaults to a model of A's own task
+        assert heads[2][3:] in partners and heads[2][3:] in page.inner_text("#compare-model-b")
+    else:  # none in the store: both sides show A, and the page says why
+        assert heads[2] == f"B: {run_id}" and "No other analyzed model in the store learnt" in page.inner_text("main")
     for side in ("a", "b"):
         fig = graph(page, f"[id='{json.dumps({'side': side, 'type': 'compare-graph'}, separators=(',', ':'))}']")
         assert len(fig["data"][fig["meta"]["trajectory"]]["x"]) == n, f"side {side}: trajectory is not {n} points"
