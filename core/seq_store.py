@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from core import atomic
 from core.config import SCHEMA_VERSION, ConfigError, store_dir
 from core.seq2seq.bundle import SeqBundle
 from core.seq2seq.config import SEQ_KIND, SeqRunConfig
 from core.seq2seq.models import Seq2Seq
-from core.store import MAX_JSON_BYTES, BundleError, bundle_path, file_sha256
+from core.store import MAX_JSON_BYTES, BundleError, bundle_path, file_sha256, load_weights
 from core.text import Vocab, VocabError
 
 __all__ = ["load_seq", "load_seq_path", "save_seq_bundle", "SeqBundle"]
@@ -37,22 +36,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, RecursionError) as err:
         raise BundleError(f"{path.name} is not valid JSON ({err.__class__.__name__}).") from None
-
-
-def _load_weights(path: Path, model: Seq2Seq) -> Seq2Seq:
-    if not path.is_file():
-        raise BundleError("the bundle has no model.safetensors; re-train or re-save it.")
-    try:
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise BundleError(f"model.safetensors is unreadable (truncated or corrupt: {str(err)[:80]}).") from None
-    expected = model.state_dict()
-    if set(tensors) != set(expected) or any(t.shape != expected[k].shape for k, t in tensors.items()):
-        raise BundleError("model.safetensors does not match the config (names or shapes differ).")
-    if any(t.dtype != torch.float32 or not torch.isfinite(t).all() for t in tensors.values()):
-        raise BundleError("model.safetensors holds weights that are not finite float32.")
-    model.load_state_dict(tensors, strict=True)
-    return model.eval()
 
 
 def load_seq_path(path: str | os.PathLike) -> SeqBundle:
@@ -75,7 +58,7 @@ def load_seq_path(path: str | os.PathLike) -> SeqBundle:
         raise BundleError(f"the bundle's config or vocabulary is invalid: {str(err)[:160]}") from None
     if (len(src), len(tgt)) != (config.model.src_vocab_size, config.model.tgt_vocab_size):
         raise BundleError("vocab.json does not match the model's vocabulary sizes.")
-    model = _load_weights(path / "model.safetensors", Seq2Seq(config.model))
+    model = load_weights(path / "model.safetensors", Seq2Seq(config.model))
     info = meta.get("task_info") if isinstance(meta.get("task_info"), dict) else {}
     metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
     return SeqBundle(config.run_id, path, config, model, src, tgt, info, metrics,

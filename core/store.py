@@ -33,6 +33,7 @@ from core.models import RNNClassifier
 from core.text import Vocab, VocabError
 
 __all__ = [
+    "load_weights",
     "BundleError", "Bundle", "BundleSummary", "read_only_summary", "Trajectory", "MAX_TOKENS", "check_run_id", "bundle_path",
     "save_bundle", "load", "load_path", "list_bundles", "bundle_summary", "delete_bundle", "cleanup_temp",
     "file_sha256", "store_dir", "user_store_dir", "store_dirs", "unique_stores", "find_bundle",
@@ -158,7 +159,7 @@ def load_path(path: str | os.PathLike) -> Bundle:
         raise BundleError(f"vocab.json is invalid: {_clip(err)}.") from None
     if len(vocab) != config.model.vocab_size:
         raise BundleError(f"vocab.json has {len(vocab)} words but the model expects {config.model.vocab_size}.")
-    model = _load_weights(path / "model.safetensors", config)
+    model = load_weights(path / "model.safetensors", RNNClassifier(config.model))
     info = meta.get("task_info")
     if not isinstance(info, dict) or not isinstance(info.get("class_names"), list) \
             or len(info["class_names"]) != config.model.num_classes:
@@ -173,14 +174,15 @@ def _clip(err: Exception, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _load_weights(path: Path, config: RunConfig) -> RNNClassifier:
+def load_weights(path: Path, model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with the weights in model.safetensors at ``path`` (classifier or seq2seq), in eval mode;
+    BundleError unless the file holds exactly its names and shapes, as finite float32."""
     if not path.is_file():
         raise BundleError("the bundle has no model.safetensors; re-train or re-save it.")
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise BundleError(f"model.safetensors is unreadable (truncated or corrupt: {str(err)[:80]}).") from None
-    model = RNNClassifier(config.model)
     expected = model.state_dict()
     if set(tensors) != set(expected):
         missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
