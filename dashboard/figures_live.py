@@ -154,6 +154,20 @@ def linearization_figure(full_tx3, lin_tx3, tokens, anchor_3, fp_xyz_px3, explai
     return _figure(data, layout)
 
 
+def _token_axis(steps, words) -> dict:
+    """Ticks named by the tokens for a short text, a plain "token" axis for a long one."""
+    return dict(tickmode="array", tickvals=steps, ticktext=words, tickangle=-45) if 0 < len(words) <= 40 \
+        else dict(title=dict(text="token"))
+
+
+def _error_axes(lines) -> dict:
+    """The percent-error y axis, with a labelled horizontal rule per (y, colour, dash, text, side) line."""
+    return dict(yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"),
+                shapes=[_rule("y", y, color, dash, 2) for y, color, dash, _, _ in lines],
+                annotations=[dict(xref="x domain", x=0 if side == "left" else 1, xanchor=side, yref="y", y=y,
+                                  yanchor="bottom", text=text, showarrow=False) for y, _, _, text, side in lines])
+
+
 def one_step_error_figure(err_t, tokens, reference: float = 0.10, heldout_median: float | None = None) -> dict:
     """Relative error of one linearized step per token, in percent, with the paper's ~10% marked."""
     err = np.asarray(err_t, float) * 100
@@ -164,14 +178,9 @@ def one_step_error_figure(err_t, tokens, reference: float = 0.10, heldout_median
     lines = [(reference * 100, "#D55E00", "dash", f"paper: ~{reference:.0%}", "left")]
     if heldout_median is not None and np.isfinite(heldout_median):
         lines.append((heldout_median * 100, "#009E73", "dot", f"median on held-out texts: {heldout_median:.1%}", "right"))
-    x_axis = dict(tickmode="array", tickvals=steps, ticktext=_strings(tokens), tickangle=-45) \
-        if 0 < len(tokens) <= 40 else dict(title=dict(text="token"))
+    x_axis = _token_axis(steps, _strings(tokens))
     layout = _layout(320, bargap=0.15, showlegend=False, xaxis=x_axis,
-                     yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"),
-                     shapes=[_rule("y", y, color, dash, 2) for y, color, dash, _, _ in lines],
-                     annotations=[dict(xref="x domain", x=0 if side == "left" else 1, xanchor=side, yref="y", y=y,
-                                       yanchor="bottom", text=text, showarrow=False)
-                                  for y, _, _, text, side in lines])
+                     **_error_axes(lines))
     return _figure(data, layout)
 
 
@@ -188,12 +197,7 @@ def d1_d4_figure(d1_t, d4_t, tokens, reference: float = 0.10, d1_median: float |
     for value, name, color in ((d1_median, "D1", "#B86E00"), (d4_median, "D4", "#005A8C")):
         if value is not None and np.isfinite(value):
             lines.append((value * 100, color, "dot", f"held-out median {name}: {value:.1%}", "right"))
-    x_axis = dict(tickmode="array", tickvals=steps, ticktext=words, tickangle=-45) \
-        if 0 < len(tokens) <= 40 else dict(title=dict(text="token"))
+    x_axis = _token_axis(steps, words)
     layout = _layout(340, bargap=0.15, barmode="group", legend=dict(orientation="h", y=1.14), xaxis=x_axis,
-                     yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"),
-                     shapes=[_rule("y", y, color, dash, 2) for y, color, dash, _, _ in lines],
-                     annotations=[dict(xref="x domain", x=0 if side == "left" else 1, xanchor=side, yref="y", y=y,
-                                       yanchor="bottom", text=text, showarrow=False)
-                                  for y, _, _, text, side in lines])
+                     **_error_axes(lines))
     return _figure(data, layout)
