@@ -88,7 +88,7 @@ def cmd_analyze(args) -> int:
     # one thread: the solver's many small ops lose far more to OpenMP overhead than they gain
     torch.set_num_threads(1)
 
-    if store.bundle_kind(store.bundle_path(args.run_id)) != "classifier":
+    if store.bundle_kind(store.find_bundle(args.run_id)) != "classifier":
         return analyze_seq_command(args.run_id)
     bundle = store.load(args.run_id)
     bar, on_progress = _progress_bar(100, f"analyze {bundle.run_id}")

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from core.cells import CELLS
 
@@ -182,6 +182,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
+    kind: ClassVar[str] = "classifier"  # what the bundle's config.json says; core.seq2seq's runs say "seq2seq"
     run_id: str
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)

@@ -56,6 +56,7 @@ class JobStatus:
     pid: int | None = None
     host: str | None = None         # where it runs: a pid can only be checked on its own machine
     owner: str = ""                 # the browser session that queued it ("" from the CLI)
+    kind: str = "classifier"        # or "seq2seq": config is a core.seq2seq.config.SeqRunConfig
 
     @property
     def elapsed_s(self) -> float:
@@ -81,6 +82,8 @@ class JobLimits:
 
 def estimate_seconds(config: RunConfig) -> float:
     """A rough duration: training cost ~ steps x batch x length x (gates x units x (units + embed)), plus analysis."""
+    if config.kind == "seq2seq":
+        return _seq_estimate_seconds(config)
     gates = CELLS[config.model.cell].gates
     m = config.model
     length = {"reviews": 25, "stars": 70, "imdb": 270}.get(config.task.name, (config.task.min_len + config.task.max_len) / 2)
@@ -89,8 +92,23 @@ def estimate_seconds(config: RunConfig) -> float:
     return 5.0 + config.train.steps * per_step_overhead_s + flops / 4e9 + 8.0 + 10.0 * (m.state_size / 128) ** 2
 
 
+def _seq_estimate_seconds(config) -> float:
+    """An encoder-decoder (core.seq2seq) steps its decoder in Python, one target token at a time: on one thread
+    ~0.02 s a step plus ~0.012 s per target token (64 pairs of ~12 tokens: 0.17 s a step), measured."""
+    length = 12.0 if config.task.name == "seq-scan" else (config.task.min_len + config.task.max_len) / 2
+    size = max(1.0, config.model.units * (config.model.units + config.model.embed_dim) / (128 * 192))
+    per_step = (0.02 + 0.012 * length * size) * config.train.batch_size / 64
+    evals = config.train.steps / config.train.eval_every * (config.task.n_val / 300) * 0.15
+    return 5.0 + config.train.steps * per_step + evals + 3.0
+
+
 def check_analysable(config: RunConfig) -> None:
     """Refuse a model the analysis cannot draw: its state must have at least MIN_STATE_SIZE numbers."""
+    if config.kind == "seq2seq":
+        if config.model.units < MIN_STATE_SIZE:
+            raise ConfigError(f"an encoder-decoder needs at least {MIN_STATE_SIZE} units: the analysis draws its "
+                              f"states in {MIN_STATE_SIZE} dimensions.")
+        return
     if config.model.state_size < MIN_STATE_SIZE:
         raise ConfigError(f"a {config.model.cell.upper()} needs at least {MIN_STATE_SIZE} units: the analysis "
                           f"draws the state in {MIN_STATE_SIZE} dimensions.")
@@ -133,7 +151,7 @@ class JobRegistry:
             jobs = self._tidy()
             self._check_admission(jobs, config.run_id, owner)
             status = JobStatus(uuid.uuid4().hex[:12], config.run_id, config.to_dict(), estimate_s=estimate,
-                               owner=owner)
+                               owner=owner, kind=config.kind)
             self.save(status)
         return status
 

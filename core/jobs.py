@@ -24,6 +24,10 @@ from core.config import ConfigError, RunConfig
 from core.job_registry import (ACTIVE_STATES, JobLimits, JobRefused, JobRegistry, JobStatus, check_analysable,
                                estimate_seconds)
 from core.pipeline import train_run
+from core.seq2seq.analysis import analyze_seq_bundle
+from core.seq2seq.config import SEQ_KIND, SeqRunConfig
+from core.seq2seq.pipeline import train_seq_run
+from core.seq_store import load_seq_path
 from core.training import TrainingCancelled
 
 __all__ = ["JobStatus", "JobLimits", "JobRegistry", "JobRefused", "JobCancelled", "run_job", "run_claimed", "drain",
@@ -67,12 +71,8 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
         return registry.get(job_id)
     staging = atomic.new_temp_dir(registry.store_path, f"job{job_id}")
     try:
-        config = RunConfig.from_dict(status.config)
-        path = train_run(config, on_progress=_training_reporter(registry, job_id), store_path=staging,
-                         should_stop=lambda: _cancel_requested(registry, job_id), owner=status.owner)
-        bundle = store.load_path(path)
-        analyze_bundle(bundle, on_progress=_analysis_reporter(registry, job_id))
-        _publish(path, store.bundle_path(config.run_id, registry.store_path))
+        path = _train_and_analyze(status, registry, staging)
+        _publish(path, store.bundle_path(status.run_id, registry.store_path))
         return registry.update(job_id, state="succeeded", stage="done", progress=1.0, finished=time.time())
     except (TrainingCancelled, JobCancelled):
         return registry.update(job_id, state="cancelled", stage="cancelled", finished=time.time(),
@@ -85,6 +85,25 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
                                message=f"The job failed ({err.__class__.__name__}); see the server log for details.")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _train_and_analyze(status: JobStatus, registry: JobRegistry, staging) -> os.PathLike:
+    """Train the job's run into ``staging`` and analyze it there: a classifier (fixed points, ...) or an
+    encoder-decoder (the attention decomposition, core.seq2seq); returns the bundle folder."""
+    job_id = status.job_id
+    report, stop = _training_reporter(registry, job_id), lambda: _cancel_requested(registry, job_id)
+    if status.kind == SEQ_KIND:
+        config = SeqRunConfig.from_dict(status.config)
+        path = train_seq_run(config, on_progress=report, should_stop=stop, store_path=staging, owner=status.owner)
+        if stop():
+            raise JobCancelled()
+        registry.update(job_id, stage="attention analysis", progress=TRAIN_SHARE)
+        analyze_seq_bundle(load_seq_path(path))
+        return path
+    config = RunConfig.from_dict(status.config)
+    path = train_run(config, on_progress=report, store_path=staging, should_stop=stop, owner=status.owner)
+    analyze_bundle(store.load_path(path), on_progress=_analysis_reporter(registry, job_id))
+    return path
 
 
 def _publish(path, target) -> None:

@@ -17,11 +17,11 @@ import torch
 from safetensors.torch import save_file
 
 from core import atomic
-from core.config import SCHEMA_VERSION, ConfigError, store_dir
+from core.config import SCHEMA_VERSION, ConfigError, user_store_dir
 from core.seq2seq.bundle import SeqBundle
 from core.seq2seq.config import SEQ_KIND, SeqRunConfig
 from core.seq2seq.models import Seq2Seq
-from core.store import MAX_JSON_BYTES, BundleError, bundle_path, file_sha256, load_weights
+from core.store import MAX_JSON_BYTES, BundleError, bundle_path, file_sha256, find_bundle, load_weights
 from core.text import Vocab, VocabError
 
 __all__ = ["load_seq", "load_seq_path", "save_seq_bundle", "SeqBundle"]
@@ -66,14 +66,16 @@ def load_seq_path(path: str | os.PathLike) -> SeqBundle:
 
 
 def load_seq(run_id: str, store: Path | None = None) -> SeqBundle:
-    return load_seq_path(bundle_path(run_id, store))
+    """A run from ``store``, or (none given) from the bundled store or else the user store, as ``core.store.load``."""
+    return load_seq_path(bundle_path(run_id, store) if store else find_bundle(run_id))
 
 
 def save_seq_bundle(config: SeqRunConfig, model: Seq2Seq, src_vocab: Vocab, tgt_vocab: Vocab, info: dict,
                     metrics: dict, provenance: dict, store: Path | None = None) -> Path:
-    """Write a bundle atomically (a temp folder renamed into place); returns its folder."""
+    """Write a bundle atomically (a temp folder renamed into place) into ``store`` (default: the user store);
+    returns its folder."""
     config.validate()
-    store = Path(store or store_dir())
+    store = Path(store or user_store_dir())
     target = bundle_path(config.run_id, store)
     tmp = atomic.new_temp_dir(store, config.run_id)
     try:

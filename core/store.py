@@ -322,7 +322,8 @@ def _other_kind_summary(path: Path, kind: str) -> BundleSummary:
     units = model.get("units") if isinstance(model.get("units"), int) else 0
     return BundleSummary(path.name, True, "", str(task.get("name", ""))[:40], str(model.get("encoder", ""))[:20],
                          units, 0, _dir_size(path), meta["metrics"] if isinstance(meta.get("metrics"), dict) else {},
-                         not problem, bool(info.get("bundled")), problem, kind=kind)
+                         not problem, bool(info.get("bundled")), problem,
+                         owner if isinstance(owner := info.get("owner"), str) else "", kind=kind)
 
 
 def cleanup_temp(store: Path | None = None, min_age_s: float = 0.0) -> list[str]:

@@ -84,6 +84,11 @@ def train_field(name: str) -> str:
     return f"train-{name}"
 
 
+def train_field_box(name: str) -> str:
+    """The box of a Train form field: its label, input and error (hidden when the field does not apply)."""
+    return f"train-{name}-box"
+
+
 def train_field_error(name: str) -> str:
     return f"train-{name}-error"
 

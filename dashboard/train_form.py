@@ -7,6 +7,7 @@ from core.cells import CELLS
 from core.config import CELL_TYPES, RUN_ID_RE, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from core.job_registry import MIN_STATE_SIZE
 from core.presets import TEXT_TASKS, pretrained_for, text_task
+from dashboard.train_seq_form import ENCODERS, SEQ_TASK_OPTIONS, is_seq_task, seq_run_from_form
 
 __all__ = ["FIELDS", "DEFAULTS", "TASK_OPTIONS", "validate_form", "suggest_run_id"]
 
@@ -17,6 +18,7 @@ TASK_OPTIONS = [
     {"label": "IMDB movie reviews (2 classes; 50-d embeddings start from GloVe)", "value": "imdb"},
     {"label": "Movie snippets (Rotten Tomatoes, one sentence, 2 classes)", "value": "reviews"},
     {"label": "Clothing reviews (1–5 stars)", "value": "stars"},
+    *SEQ_TASK_OPTIONS,
 ]
 FIXED_CLASSES = TEXT_TASKS
 DEFAULTS = {"task": "categorical", "classes": 3, "cell": "gru", "units": 32, "embed": 16, "steps": 400,
@@ -28,7 +30,7 @@ FIELDS = tuple(DEFAULTS)
 
 def suggest_run_id(values: dict) -> str:
     task = _text(values.get("task")) or "run"
-    classes = FIXED_CLASSES.get(task, values.get("classes") or "")
+    classes = "" if is_seq_task(task) else FIXED_CLASSES.get(task, values.get("classes") or "")
     name = f"{_text(values.get('cell')) or 'rnn'}{values.get('units') or ''}-{task}{classes}-s{values.get('seed') or 0}"
     return re.sub(r"[^a-z0-9_-]+", "-", str(name).lower())[:64]  # odd field values never make an invalid name
 
@@ -67,18 +69,22 @@ def _too_small(cell: str, units: int) -> str:
 
 def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
                   readonly_run_ids: set[str] = frozenset()) -> tuple[RunConfig | None, dict[str, str]]:
-    """A validated RunConfig, or None and a message per bad field."""
+    """A validated RunConfig (a SeqRunConfig for a sequence task), or None and a message per bad field."""
     errors: dict[str, str] = {}
     task, cell, name = (_text(values.get(key)) for key in ("task", "cell", "run_id"))
-    if task not in FIXED_CLASSES and task not in ("categorical", "ordered", "multilabel"):
+    seq = is_seq_task(task)
+    if task not in FIXED_CLASSES and task not in ("categorical", "ordered", "multilabel") and not seq:
         errors["task"] = "choose a task"
-    if cell not in CELL_TYPES:
-        errors["cell"] = "choose a cell type"
-    # reviews and stars fix their class count, so the Classes field is not read for them
-    numeric = ("units", "embed", "steps", "seed") if task in FIXED_CLASSES else ("classes", "units", "embed", "steps", "seed")
+    if cell not in (ENCODERS if seq else CELL_TYPES):
+        errors["cell"] = "choose an encoder" if seq else "choose a cell type"
+    # reviews and stars fix their class count, and sequence tasks have none, so Classes is not read for them
+    numeric = ("units", "embed", "steps", "seed") if task in FIXED_CLASSES or seq else ("classes", "units", "embed", "steps", "seed")
     numbers = {name: _number(name, values.get(name), errors) for name in numeric}
-    if cell in CELL_TYPES and numbers.get("units") is not None and (problem := _too_small(cell, numbers["units"])):
+    if not seq and cell in CELL_TYPES and numbers.get("units") is not None \
+            and (problem := _too_small(cell, numbers["units"])):
         errors["units"] = problem
+    if seq and numbers.get("units") is not None and numbers["units"] < MIN_STATE_SIZE:
+        errors["units"] = f"an encoder-decoder needs at least {MIN_STATE_SIZE} (its states are drawn in 3 dimensions)"
     lr = _number("lr", values.get("lr"), errors, integer=False)
     if lr is not None and not 1e-5 <= lr <= 0.1:
         errors["lr"] = "must be from 0.00001 to 0.1"
@@ -99,6 +105,9 @@ def validate_form(values: dict, existing_run_ids: set[str] = frozenset(),
     is_text = task in FIXED_CLASSES
     steps = numbers["steps"]
     try:
+        if seq:
+            return seq_run_from_form(run_id, task, cell, numbers["units"], numbers["embed"], steps, lr,
+                                     numbers["seed"]), {}
         config = RunConfig(
             run_id=run_id,
             model=ModelConfig(cell, numbers["units"], numbers["embed"], num_classes=classes,

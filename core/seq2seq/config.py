@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from core.config import ConfigError, TrainConfig, check_run_id
 
@@ -90,6 +90,7 @@ class SeqTaskConfig:
 
 @dataclass(frozen=True)
 class SeqRunConfig:
+    kind: ClassVar[str] = SEQ_KIND
     run_id: str
     model: SeqModelConfig = field(default_factory=SeqModelConfig)
     task: SeqTaskConfig = field(default_factory=SeqTaskConfig)

@@ -8,13 +8,13 @@ accuracy inside its run (``core.seq2seq.training``), never by test.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from core.config import TrainConfig, repo_root
+from core.config import TrainConfig, store_dir, user_store_dir
+from core.pipeline import code_version
 from core.seq2seq.config import SeqModelConfig, SeqRunConfig, SeqTaskConfig
 from core.seq2seq.training import train_seq
 from core.seq_store import save_seq_bundle
@@ -43,19 +43,13 @@ SEQ_PRESETS: dict[str, SeqRunConfig] = {
 }
 
 
-def _code_version() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root(), capture_output=True,
-                             text=True, timeout=5)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
 
 def train_seq_run(config: SeqRunConfig, on_progress: Callable[[dict], None] | None = None,
                   should_stop: Callable[[], bool] | None = None, store_path: Path | None = None,
                   bundled: bool = False, owner: str = "") -> Path:
-    """Build the task, train, save the bundle atomically; returns its folder (analysis is a separate step)."""
+    """Build the task, train, save the bundle atomically into ``store_path`` (default: the bundled store for a
+    bundled run, else the user store, as ``core.pipeline.train_run``); returns its folder (analysis is a separate
+    step)."""
     data = make_seq_task(config.task)
     model_cfg = dataclasses.replace(config.model, src_vocab_size=len(data.src_vocab), tgt_vocab_size=len(data.tgt_vocab))
     config = dataclasses.replace(config, model=model_cfg)
@@ -64,6 +58,7 @@ def train_seq_run(config: SeqRunConfig, on_progress: Callable[[dict], None] | No
     if owner:
         info["owner"] = owner
     provenance = {"data": f"synthetic {config.task.name}", "seed": config.train.seed, "task_seed": config.task.seed,
-                  "code_version": _code_version(), "torch": torch.__version__}
+                  "code_version": code_version(), "torch": torch.__version__}
+    target = store_path or (store_dir() if bundled else user_store_dir())
     return save_seq_bundle(config, result.model, data.src_vocab, data.tgt_vocab, info, result.metrics, provenance,
-                           store=store_path)
+                           store=target)

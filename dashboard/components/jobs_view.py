@@ -34,13 +34,19 @@ def _card(job: JobStatus, position: int, mine: bool) -> html.Div:
     if job.state in ACTIVE_STATES and not job.cancel_requested and mine:
         actions.append(html.Button("Cancel", id={"type": ids.JOB_CANCEL, "index": job.job_id}, className="small-button"))
     if job.state == "succeeded":
-        actions.append(dcc.Link("Open in Explore →", href=f"/?model={job.run_id}", className="job-link"))
+        page, href = _page_of(getattr(job, "kind", "classifier"), job.run_id)
+        actions.append(dcc.Link(f"Open in {page} →", href=href, className="job-link"))
     return html.Div(className=f"job-card {job.state}", id=ids.job_card(job.job_id), children=[
         html.Div(details + actions, className="job-line"),
         html.Div(className="progress", children=[html.Div(className="progress-bar", style={"width": f"{pct}%"})],
                  title=f"{pct}%", **{"data-progress": str(pct)}),
         html.Div(job.message, className="job-message") if job.message else None,
     ])
+
+
+def _page_of(kind: str, run_id: str) -> tuple[str, str]:
+    """The page that opens a finished run, and its address: Attention for an encoder-decoder, else Explore."""
+    return ("Attention", f"/attention?model={run_id}") if kind == "seq2seq" else ("Explore", f"/?model={run_id}")
 
 
 def job_cards(jobs: list[JobStatus], owner: str) -> html.Div | str:
@@ -101,7 +107,7 @@ def user_runs_table(owner: str) -> html.Div:
         return html.P("Models you train appear here; the bundled ones are read-only.", className="note")
     body = [html.Tr([html.Td(html.B(s.run_id)), html.Td(s.task or "—"), html.Td(f"{s.cell.upper()}-{s.units}" if s.ok else "—"),
                      html.Td(f"{s.metrics.get('test_accuracy', float('nan')):.1%}" if s.ok else s.reason),
-                     html.Td(dcc.Link("Explore", href=f"/?model={s.run_id}") if s.ok and s.has_analysis else ""),
+                     html.Td(dcc.Link(*_page_of(s.kind, s.run_id)) if s.ok and s.has_analysis else ""),
                      html.Td(_delete_control(s.run_id) if owner and s.owner == owner else "")])
             for s in rows]
     header = html.Tr([html.Th(h) for h in ("Run", "Task", "Cell", "Test accuracy", "", "")])

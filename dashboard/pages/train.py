@@ -4,7 +4,6 @@ from __future__ import annotations
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
-from core.config import CELL_TYPES
 from core.job_registry import duration_text, estimate_seconds
 from dashboard import ids
 from dashboard.components.jobs_view import (curve_job, curve_options, job_cards, loss_figure, runs_signature,
@@ -13,17 +12,19 @@ from dashboard.jobs import cancel_job, delete_user_run, job_launcher, job_regist
 from dashboard.runtime import settings
 from dashboard.session import client_owner
 from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
+from dashboard.train_seq_form import CELL_OPTIONS, cell_field_for
 
 dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8)
 
 INTRO = ("Train a new network and precompute its analysis without a terminal: try a GRU with 8 units, or a ReLU "
-         "network on the same task, and compare their attractors. Jobs run in the background one at a time (others "
+         "network on the same task, and compare their attractors; or an encoder-decoder with attention on a sequence task, "
+         "opened on the Attention page. Jobs run in the background one at a time (others "
          "wait in a queue), survive a page refresh, and can be cancelled; the finished model appears in every model "
          "picker.")
 
 
 def _field(label: str, component, name: str) -> html.Div:
-    return html.Div(className="form-field", children=[html.Label(label, htmlFor=ids.train_field(name)), component,
+    return html.Div(className="form-field", id=ids.train_field_box(name), children=[html.Label(label, htmlFor=ids.train_field(name)), component,
                                                       html.Div(id=ids.train_field_error(name), className="field-error")])
 
 
@@ -34,9 +35,8 @@ def _form() -> html.Div:
     return html.Div(className="card train-form", children=[
         _field("Task", dcc.Dropdown(id=ids.train_field("task"), options=TASK_OPTIONS, value=DEFAULTS["task"], clearable=False), "task"),
         _field("Classes (N)", num("classes"), "classes"),
-        _field("Cell", dcc.Dropdown(id=ids.train_field("cell"), options=[{"label": c.upper(), "value": c}
-                                                                      for c in CELL_TYPES],
-                                    value=DEFAULTS["cell"], clearable=False), "cell"),
+        _field("Cell", dcc.Dropdown(id=ids.train_field("cell"), options=CELL_OPTIONS, value=DEFAULTS["cell"],
+                                    clearable=False), "cell"),
         _field("Units", num("units"), "units"),
         _field("Embedding size", num("embed"), "embed"),
         _field("Training steps", num("steps"), "steps"),
@@ -83,6 +83,15 @@ def _curves() -> html.Div:
 
 
 FORM_STATES = [State(ids.train_field(name), "value") for name in FIELDS]
+
+
+@callback(Output(ids.train_field("cell"), "options"), Output(ids.train_field("cell"), "value"),
+          Output(ids.train_field_box("classes"), "style"), Input(ids.train_field("task"), "value"),
+          State(ids.train_field("cell"), "value"))
+def swap_cell_field(task, cell):
+    """A sequence task (issue 18) picks an encoder instead of a cell, and has no Classes field."""
+    options, value, show_classes = cell_field_for(task, cell)
+    return options, value, {} if show_classes else {"display": "none"}
 ERROR_OUTPUTS = [Output(ids.train_field_error(name), "children") for name in FIELDS]
 
 
