@@ -17,8 +17,8 @@ from core.cells import CELLS
 
 __all__ = [
     "CELL_TYPES", "TASK_NAMES", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError",
-    "check_run_id",
-    "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "user_store_dir", "repo_root",
+    "check_run_id", "check_int", "check_float", "config_from_dict",
+    "ModelConfig", "TaskConfig", "TrainConfig", "RunConfigBase", "RunConfig", "store_dir", "user_store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
@@ -58,13 +58,14 @@ def user_store_dir() -> Path:
     return Path(os.environ.get("ATTRACTORSCOPE_USER_STORE", repo_root() / "user_models"))
 
 
-def _from_dict(cls, data: Any):
+def config_from_dict(cls, data: Any):
+    """A frozen config dataclass from its JSON object, validated; ConfigError names what is wrong."""
     if not isinstance(data, dict):
         raise ConfigError(f"{cls.__name__} must be a JSON object")
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise ConfigError(f"{cls.__name__} has unknown keys: {sorted(unknown)}")
+        raise ConfigError(f"{cls.__name__} has unknown keys: {sorted(unknown)[:5]}")
     try:
         obj = cls(**data)
     except TypeError as err:
@@ -73,12 +74,12 @@ def _from_dict(cls, data: Any):
     return obj
 
 
-def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+def check_int(name: str, value: Any, lo: int, hi: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
         raise ConfigError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
 
 
-def _check_float(name: str, value: Any, lo: float, hi: float) -> None:
+def check_float(name: str, value: Any, lo: float, hi: float) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
         raise ConfigError(f"{name} must be a number from {lo} to {hi}, got {value!r}")
 
@@ -98,12 +99,12 @@ class ModelConfig:
     def validate(self) -> None:
         if self.cell not in CELL_TYPES:
             raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELL_TYPES)}")
-        _check_int("units", self.units, 2, 512)
-        _check_int("embed_dim", self.embed_dim, 1, 1024)
-        _check_int("vocab_size", self.vocab_size, 3, 200_000)
-        _check_int("num_classes", self.num_classes, 2, 10)
-        _check_float("dropout", self.dropout, 0.0, 0.9)
-        _check_float("embed_dropout", self.embed_dropout, 0.0, 0.9)
+        check_int("units", self.units, 2, 512)
+        check_int("embed_dim", self.embed_dim, 1, 1024)
+        check_int("vocab_size", self.vocab_size, 3, 200_000)
+        check_int("num_classes", self.num_classes, 2, 10)
+        check_float("dropout", self.dropout, 0.0, 0.9)
+        check_float("embed_dropout", self.embed_dropout, 0.0, 0.9)
         if self.pretrained not in PRETRAINED:
             raise ConfigError(f"unknown pretrained vectors {str(self.pretrained)[:40]!r}; choose one of "
                               f"{', '.join(repr(k) for k in PRETRAINED)}")
@@ -116,7 +117,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: Any) -> "ModelConfig":
-        return _from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -134,14 +135,14 @@ class TaskConfig:
     def validate(self) -> None:
         if self.name not in TASK_NAMES:
             raise ConfigError(f"unknown task {self.name!r}; choose one of {', '.join(TASK_NAMES)}")
-        _check_int("num_classes", self.num_classes, 2, 10)
+        check_int("num_classes", self.num_classes, 2, 10)
         if self.name == "ordered" and self.num_classes not in (3, 5):
             raise ConfigError("the ordered task has 3 or 5 classes")
-        _check_int("min_len", self.min_len, 1, 10_000)
-        _check_int("max_len", self.max_len, self.min_len, 10_000)
+        check_int("min_len", self.min_len, 1, 10_000)
+        check_int("max_len", self.max_len, self.min_len, 10_000)
         for name in ("n_train", "n_val", "n_test"):
-            _check_int(name, getattr(self, name), 1, 10_000_000)
-        _check_int("vocab_cap", self.vocab_cap, 3, 200_000)
+            check_int(name, getattr(self, name), 1, 10_000_000)
+        check_int("vocab_cap", self.vocab_cap, 3, 200_000)
 
     @property
     def is_synthetic(self) -> bool:
@@ -149,7 +150,7 @@ class TaskConfig:
 
     @classmethod
     def from_dict(cls, data: Any) -> "TaskConfig":
-        return _from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -165,52 +166,66 @@ class TrainConfig:
     bucketed: bool = False  # batches of similar length drawn epoch by epoch (long documents)
 
     def validate(self) -> None:
-        _check_int("steps", self.steps, 1, 10_000_000)
-        _check_int("batch_size", self.batch_size, 1, 65_536)
-        _check_float("lr", self.lr, 1e-7, 1.0)
-        _check_float("clip", self.clip, 0.0, 1e6)
-        _check_int("eval_every", self.eval_every, 1, 10_000_000)
-        _check_int("patience", self.patience, 1, 10_000)
-        _check_float("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_int("steps", self.steps, 1, 10_000_000)
+        check_int("batch_size", self.batch_size, 1, 65_536)
+        check_float("lr", self.lr, 1e-7, 1.0)
+        check_float("clip", self.clip, 0.0, 1e6)
+        check_int("eval_every", self.eval_every, 1, 10_000_000)
+        check_int("patience", self.patience, 1, 10_000)
+        check_float("weight_decay", self.weight_decay, 0.0, 1.0)
         if not isinstance(self.bucketed, bool):
             raise ConfigError(f"bucketed must be true or false, got {self.bucketed!r}")
 
     @classmethod
     def from_dict(cls, data: Any) -> "TrainConfig":
-        return _from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    kind: ClassVar[str] = "classifier"  # what the bundle's config.json says; core.seq2seq's runs say "seq2seq"
-    run_id: str
-    model: ModelConfig = field(default_factory=ModelConfig)
-    task: TaskConfig = field(default_factory=TaskConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+class RunConfigBase:
+    """What every run config shares (a classifier's ``RunConfig``, an encoder-decoder's
+    ``core.seq2seq.config.SeqRunConfig``): a run id, the model, task and training configs, their validation and
+    their JSON form in config.json. A subclass is a frozen dataclass with the fields ``run_id``, ``model``,
+    ``task`` and ``train``, names its model and task config classes, and may check how they fit together."""
+
+    kind: ClassVar[str] = "classifier"   # what the bundle's config.json says
+    model_type: ClassVar[type]
+    task_type: ClassVar[type]
 
     def validate(self) -> None:
         check_run_id(self.run_id)
         self.model.validate()
         self.task.validate()
         self.train.validate()
-        if self.model.num_classes != self.task.num_classes:
-            raise ConfigError("model and task disagree on the number of classes")
+        self.check_parts()
+
+    def check_parts(self) -> None:
+        """How model and task must agree (ConfigError if they do not)."""
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "RunConfig":
+    def from_dict(cls, data: Any):
         if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
             raise ConfigError("run config must be a JSON object with a run_id")
         unknown = set(data) - {"run_id", "model", "task", "train"}
         if unknown:
             raise ConfigError(f"run config has unknown keys: {sorted(unknown)[:5]}")
-        run = cls(
-            run_id=data["run_id"],
-            model=ModelConfig.from_dict(data.get("model", {})),
-            task=TaskConfig.from_dict(data.get("task", {})),
-            train=TrainConfig.from_dict(data.get("train", {})),
-        )
+        run = cls(data["run_id"], cls.model_type.from_dict(data.get("model", {})),
+                  cls.task_type.from_dict(data.get("task", {})), TrainConfig.from_dict(data.get("train", {})))
         run.validate()
         return run
+
+
+@dataclass(frozen=True)
+class RunConfig(RunConfigBase):
+    model_type: ClassVar[type] = ModelConfig
+    task_type: ClassVar[type] = TaskConfig
+    run_id: str
+    model: ModelConfig = field(default_factory=ModelConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def check_parts(self) -> None:
+        if self.model.num_classes != self.task.num_classes:
+            raise ConfigError("model and task disagree on the number of classes")

@@ -1,4 +1,5 @@
-"""One readable training loop: Adam, gradient clipping, validation-based early stopping.
+"""One readable training loop (``fit``): Adam, gradient clipping, validation-based early stopping; classifiers
+train through it here (``train``), encoder-decoders in ``core.seq2seq.training``.
 
 Progress goes through ``on_progress(event: dict)``; cancellation through ``should_stop() -> bool``.
 Nothing here prints.
@@ -14,13 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.config import RunConfig
+from core.config import RunConfig, TrainConfig
 from core.embeddings import pretrained_embedding
 from core.models import RNNClassifier, build_model
 from core.tasks import EncodedSplit, TaskData, encode_split
 from core.text import Vocab
 
-__all__ = ["TrainedModel", "TrainingCancelled", "train", "evaluate"]
+__all__ = ["TrainedModel", "TrainingCancelled", "train", "fit", "evaluate", "PROGRESS_EVERY"]
 
 EVAL_BATCH = 512
 PROGRESS_EVERY = 25  # steps between progress ticks (evaluations also report, with metrics)
@@ -117,32 +118,25 @@ def _final_metrics(model: RNNClassifier, data: TaskData, val_set: EncodedSplit, 
     return metrics
 
 
-def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
-    config.validate()
-    tc = config.train
-    torch.manual_seed(tc.seed)
-    rng = np.random.default_rng(tc.seed)
-    model = build_model(config.model, seed=tc.seed)
-    if config.model.pretrained:
-        emb_vxe, _ = pretrained_embedding(config.model.pretrained, data.vocab, seed=tc.seed)
-        with torch.no_grad():
-            model.embedding.weight.copy_(torch.from_numpy(emb_vxe))
-    train_set, val_set = encode_split(data.train, data.vocab), encode_split(data.val, data.vocab)
+def fit(model: nn.Module, tc: TrainConfig, batch_loss: Callable[[], torch.Tensor], validate: Callable[[], dict],
+        on_progress: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None,
+        curve_keys: tuple[str, ...] = ("loss", "accuracy")) -> dict:
+    """The loop every run shares (classifiers here, encoder-decoders in ``core.seq2seq.training``): Adam and
+    gradient clipping on ``batch_loss()`` (the loss of the next training batch, the model in train mode);
+    every ``eval_every`` steps ``validate()`` (a dict with at least ``loss`` and ``accuracy``) adds a curve
+    point (``val_<key>`` for each of ``curve_keys``) and the best model by validation accuracy, then loss, is
+    kept; ``patience`` evaluations without gain stop early. Leaves the best weights loaded, in eval mode, and
+    returns best_step, steps_run, stopped_early, loss_curve and wall_time_s."""
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-    loss_fn = _loss_fn(data.multilabel)
     start = time.perf_counter()
     best = {"accuracy": -1.0, "loss": float("inf"), "step": 0}
     best_state = copy.deepcopy(model.state_dict())
-    curve, running, evals_without_gain, step = [], [], 0, 0
-    stopped_early = False
-    batches = _Batches(train_set.lengths_b, tc.batch_size, tc.bucketed, rng)
+    curve, running, evals_without_gain, step, stopped_early = [], [], 0, 0, False
     for step in range(1, tc.steps + 1):
         if should_stop is not None and should_stop():
             raise TrainingCancelled("training was cancelled")
         model.train()
-        ids, lengths, labels = _batch(train_set, batches.next())
-        loss = loss_fn(model(ids, lengths), labels)
+        loss = batch_loss()
         optimizer.zero_grad()
         loss.backward()
         if tc.clip > 0:
@@ -154,9 +148,9 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
                 on_progress({"stage": "training", "step": step, "total": tc.steps,
                              "elapsed_s": time.perf_counter() - start})
             continue
-        val = evaluate(model, val_set, data)
-        curve.append({"step": step, "train_loss": float(np.mean(running)), "val_loss": val["loss"],
-                      "val_accuracy": val["accuracy"]})
+        val = validate()
+        curve.append({"step": step, "train_loss": float(np.mean(running)),
+                      **{f"val_{key}": val[key] for key in curve_keys}})
         running = []
         if (val["accuracy"], -val["loss"]) > (best["accuracy"], -best["loss"]):
             best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": step}
@@ -172,7 +166,29 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
             break
     model.load_state_dict(best_state)
     model.eval()
-    run = {"best_step": best["step"], "steps_run": step, "stopped_early": stopped_early, "loss_curve": curve,
-           "wall_time_s": round(time.perf_counter() - start, 2)}
+    return {"best_step": best["step"], "steps_run": step, "stopped_early": stopped_early, "loss_curve": curve,
+            "wall_time_s": round(time.perf_counter() - start, 2)}
+
+
+def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
+    config.validate()
+    tc = config.train
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    model = build_model(config.model, seed=tc.seed)
+    if config.model.pretrained:
+        emb_vxe, _ = pretrained_embedding(config.model.pretrained, data.vocab, seed=tc.seed)
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.from_numpy(emb_vxe))
+    train_set, val_set = encode_split(data.train, data.vocab), encode_split(data.val, data.vocab)
+    loss_fn = _loss_fn(data.multilabel)
+    batches = _Batches(train_set.lengths_b, tc.batch_size, tc.bucketed, rng)
+
+    def batch_loss() -> torch.Tensor:
+        ids, lengths, labels = _batch(train_set, batches.next())
+        return loss_fn(model(ids, lengths), labels)
+
+    run = fit(model, tc, batch_loss, lambda: evaluate(model, val_set, data), on_progress, should_stop)
     metrics = _final_metrics(model, data, val_set, run)
     return TrainedModel(model, data.vocab, metrics, data)

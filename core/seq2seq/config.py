@@ -1,15 +1,15 @@
 """Frozen configs of sequence-to-sequence runs (encoder-decoder with attention, issue 18).
 
 A seq2seq bundle's config.json says ``"kind": "seq2seq"`` and holds a ``SeqRunConfig``; classifier
-bundles have no kind (or ``"classifier"``). The training config is the classifiers' ``TrainConfig``.
+bundles have no kind (or ``"classifier"``). The training config is the classifiers' ``TrainConfig``, and
+``SeqRunConfig`` shares ``RunConfig``'s validation and JSON form (``core.config.RunConfigBase``).
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from core.config import ConfigError, TrainConfig, check_run_id
+from core.config import ConfigError, RunConfigBase, TrainConfig, check_int, config_from_dict
 
 __all__ = ["SEQ_KIND", "SEQ_TASKS", "ENCODERS", "SCAN_MAX_SRC", "SeqModelConfig", "SeqTaskConfig", "SeqRunConfig"]
 
@@ -17,25 +17,6 @@ SEQ_KIND = "seq2seq"
 SEQ_TASKS = ("seq-translate", "seq-reverse", "seq-sort", "seq-scan")
 ENCODERS = ("gru", "ff")  # recurrent encoder, or feed-forward with learned position embeddings
 SCAN_MAX_SRC = 7          # the longest SCAN-like command: "jump left thrice and walk right twice"
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        raise ConfigError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
-
-
-def _from_dict(cls, data: Any):
-    if not isinstance(data, dict):
-        raise ConfigError(f"{cls.__name__} must be a JSON object")
-    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise ConfigError(f"{cls.__name__} has unknown keys: {sorted(unknown)[:5]}")
-    try:
-        obj = cls(**data)
-    except TypeError as err:
-        raise ConfigError(f"{cls.__name__}: {err}") from None
-    obj.validate()
-    return obj
 
 
 @dataclass(frozen=True)
@@ -50,15 +31,15 @@ class SeqModelConfig:
     def validate(self) -> None:
         if self.encoder not in ENCODERS:
             raise ConfigError(f"unknown encoder {self.encoder!r}; choose one of {', '.join(ENCODERS)}")
-        _check_int("units", self.units, 2, 512)
-        _check_int("embed_dim", self.embed_dim, 1, 512)
-        _check_int("src_vocab_size", self.src_vocab_size, 3, 10_000)
-        _check_int("tgt_vocab_size", self.tgt_vocab_size, 5, 10_000)
-        _check_int("max_src_len", self.max_src_len, 1, 1000)
+        check_int("units", self.units, 2, 512)
+        check_int("embed_dim", self.embed_dim, 1, 512)
+        check_int("src_vocab_size", self.src_vocab_size, 3, 10_000)
+        check_int("tgt_vocab_size", self.tgt_vocab_size, 5, 10_000)
+        check_int("max_src_len", self.max_src_len, 1, 1000)
 
     @classmethod
     def from_dict(cls, data: Any) -> "SeqModelConfig":
-        return _from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -74,10 +55,10 @@ class SeqTaskConfig:
     def validate(self) -> None:
         if self.name not in SEQ_TASKS:
             raise ConfigError(f"unknown sequence task {self.name!r}; choose one of {', '.join(SEQ_TASKS)}")
-        _check_int("min_len", self.min_len, 1, 200)
-        _check_int("max_len", self.max_len, self.min_len, 200)
+        check_int("min_len", self.min_len, 1, 200)
+        check_int("max_len", self.max_len, self.min_len, 200)
         for name in ("n_train", "n_val", "n_test"):
-            _check_int(name, getattr(self, name), 1, 1_000_000)
+            check_int(name, getattr(self, name), 1, 1_000_000)
 
     @property
     def source_max_len(self) -> int:
@@ -85,36 +66,19 @@ class SeqTaskConfig:
 
     @classmethod
     def from_dict(cls, data: Any) -> "SeqTaskConfig":
-        return _from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
 @dataclass(frozen=True)
-class SeqRunConfig:
+class SeqRunConfig(RunConfigBase):
     kind: ClassVar[str] = SEQ_KIND
+    model_type: ClassVar[type] = SeqModelConfig
+    task_type: ClassVar[type] = SeqTaskConfig
     run_id: str
     model: SeqModelConfig = field(default_factory=SeqModelConfig)
     task: SeqTaskConfig = field(default_factory=SeqTaskConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def validate(self) -> None:
-        check_run_id(self.run_id)
-        self.model.validate()
-        self.task.validate()
-        self.train.validate()
+    def check_parts(self) -> None:
         if self.model.max_src_len < self.task.source_max_len:
             raise ConfigError("max_src_len must cover the task's longest source sequence")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "SeqRunConfig":
-        if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
-            raise ConfigError("run config must be a JSON object with a run_id")
-        unknown = set(data) - {"run_id", "model", "task", "train"}
-        if unknown:
-            raise ConfigError(f"run config has unknown keys: {sorted(unknown)[:5]}")
-        run = cls(data["run_id"], SeqModelConfig.from_dict(data.get("model", {})),
-                  SeqTaskConfig.from_dict(data.get("task", {})), TrainConfig.from_dict(data.get("train", {})))
-        run.validate()
-        return run

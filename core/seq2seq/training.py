@@ -1,14 +1,12 @@
-"""Teacher-forced training of an encoder-decoder (``core.training``'s loop, for sequence targets).
+"""Teacher-forced training of an encoder-decoder through ``core.training.fit``, the loop classifiers share.
 
-Adam, gradient clipping, cross-entropy on every target token and <eos>; every ``eval_every`` steps the
-model greedily decodes the validation split and the best exact-match accuracy is kept (early stopping
-after ``patience`` evaluations without gain). The test split is scored once, on the chosen model.
+The batch loss is cross-entropy on every target token and <eos>; every ``eval_every`` steps the model
+greedily decodes the validation split and the best exact-match accuracy is kept (early stopping after
+``patience`` evaluations without gain). The test split is scored once, on the chosen model.
 Progress goes through ``on_progress(event)``; cancellation through ``should_stop()``.
 """
 from __future__ import annotations
 
-import copy
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,7 +18,7 @@ from core.seq2seq.config import SeqRunConfig
 from core.seq2seq.models import BOS_ID, EOS_ID, Seq2Seq, build_seq_model
 from core.tasks.seq2seq import SeqSplit, SeqTaskData
 from core.text import Vocab
-from core.training import TrainingCancelled
+from core.training import fit
 
 __all__ = ["EncodedPairs", "encode_pairs", "decode_ids", "evaluate_seq", "train_seq", "TrainedSeqModel"]
 
@@ -99,48 +97,17 @@ def train_seq(config: SeqRunConfig, data: SeqTaskData, on_progress: Callable[[di
     model = build_seq_model(config.model, seed=tc.seed)
     rng = np.random.default_rng(tc.seed)
     train_set, val_set = (encode_pairs(s, data.src_vocab, data.tgt_vocab) for s in (data.train, data.val))
-    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-    start, curve, running = time.perf_counter(), [], []
-    best, best_state, misses, step, stopped = (-1.0, float("inf"), 0), copy.deepcopy(model.state_dict()), 0, 0, False
-    for step in range(1, tc.steps + 1):
-        if should_stop is not None and should_stop():
-            raise TrainingCancelled("training was cancelled")
-        model.train()
+
+    def batch_loss() -> torch.Tensor:
         src, src_len, dec_in, dec_out = _rows(train_set, rng.integers(0, len(data.train), tc.batch_size))
         logits = model(src, src_len, dec_in).logits_bxuxv
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), dec_out.flatten(), ignore_index=0)
-        optimizer.zero_grad()
-        loss.backward()
-        if tc.clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
-        optimizer.step()
-        running.append(loss.item())
-        if step % tc.eval_every and step != tc.steps:
-            if on_progress is not None and step % 25 == 0:
-                on_progress({"stage": "training", "step": step, "total": tc.steps,
-                             "elapsed_s": time.perf_counter() - start})
-            continue
-        val = evaluate_seq(model, val_set)
-        curve.append({"step": step, "train_loss": float(np.mean(running)), "val_loss": val["loss"],
-                      "val_accuracy": val["accuracy"], "val_token_accuracy": val["token_accuracy"]})
-        running = []
-        if (val["accuracy"], -val["loss"]) > (best[0], -best[1]):
-            best, best_state, misses = (val["accuracy"], val["loss"], step), copy.deepcopy(model.state_dict()), 0
-        else:
-            misses += 1
-        if on_progress is not None:
-            on_progress({"stage": "training", "step": step, "total": tc.steps, **curve[-1],
-                         "elapsed_s": time.perf_counter() - start})
-        if misses >= tc.patience:
-            stopped = True
-            break
-    model.load_state_dict(best_state)
-    model.eval()
+        return nn.functional.cross_entropy(logits.flatten(0, 1), dec_out.flatten(), ignore_index=0)
+
+    run = fit(model, tc, batch_loss, lambda: evaluate_seq(model, val_set), on_progress, should_stop,
+              curve_keys=("loss", "accuracy", "token_accuracy"))
     test = evaluate_seq(model, encode_pairs(data.test, data.src_vocab, data.tgt_vocab))
     val = evaluate_seq(model, val_set)
     metrics = {"test_accuracy": test["accuracy"], "test_token_accuracy": test["token_accuracy"],
                "test_loss": test["loss"], "val_accuracy": val["accuracy"], "val_token_accuracy": val["token_accuracy"],
-               "best_step": best[2], "steps_run": step, "stopped_early": stopped, "loss_curve": curve,
-               "wall_time_s": round(time.perf_counter() - start, 2), "n_train": len(data.train),
-               "n_val": len(data.val), "n_test": len(data.test)}
+               **run, "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test)}
     return TrainedSeqModel(model, metrics)
