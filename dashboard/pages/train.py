@@ -19,8 +19,8 @@ dash.register_page(__name__, path="/train", name="Train", title="attractorscope 
 INTRO = ("Train a new network and precompute its analysis without a terminal: try a GRU with 8 units, or a ReLU "
          "network on the same task, and compare their attractors; or an encoder-decoder with attention on a sequence task, "
          "opened on the Attention page. Jobs run in the background one at a time (others "
-         "wait in a queue), survive a page refresh, and can be cancelled; the finished model appears in every model "
-         "picker.")
+         "wait in a queue), survive a page refresh, and can be cancelled; the finished model appears in the model "
+         "pickers of every page that can open it.")
 
 
 def _field(label: str, component, name: str) -> html.Div:
