@@ -252,6 +252,7 @@ def test_deleting_a_run_takes_two_steps(app_ctx, monkeypatch):
     class Summary:
         run_id, task, cell, units, ok, has_analysis, bundled, owner, reason = ("mine", "categorical", "gru", 8, True,
                                                                                 True, False, "me", "")
+        kind = "classifier"
         metrics = {"test_accuracy": 0.9}
 
     monkeypatch.setattr(jobs_view, "bundles", lambda: type("B", (), {"summaries": lambda self: [Summary()]})())
