@@ -23,8 +23,11 @@ from core.analysis import analyze_bundle
 from core.config import ConfigError, RunConfig
 from core.job_registry import (ACTIVE_STATES, JobLimits, JobRefused, JobRegistry, JobStatus, check_analysable,
                                estimate_seconds)
+from core.import_files import ImportRefused
+from core.importer import take_staged
 from core.pipeline import train_run
 from core.training import TrainingCancelled
+from core.user_data import UserDataError
 
 __all__ = ["JobStatus", "JobLimits", "JobRegistry", "JobRefused", "JobCancelled", "run_job", "run_claimed", "drain",
            "ACTIVE_STATES", "estimate_seconds", "check_analysable"]
@@ -68,16 +71,20 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
     staging = atomic.new_temp_dir(registry.store_path, f"job{job_id}")
     try:
         config = RunConfig.from_dict(status.config)
-        path = train_run(config, on_progress=_training_reporter(registry, job_id), store_path=staging,
-                         should_stop=lambda: _cancel_requested(registry, job_id), owner=status.owner)
+        if status.kind == "import":  # an uploaded model (core.importer): nothing to train, only to analyze
+            path = take_staged(status.source, config.run_id, registry.store_path, staging)
+        else:
+            path = train_run(config, on_progress=_training_reporter(registry, job_id), store_path=staging,
+                             should_stop=lambda: _cancel_requested(registry, job_id), owner=status.owner)
         bundle = store.load_path(path)
-        analyze_bundle(bundle, on_progress=_analysis_reporter(registry, job_id))
+        done_before = 0.0 if status.kind == "import" else TRAIN_SHARE  # the share of the bar training took
+        analyze_bundle(bundle, on_progress=_analysis_reporter(registry, job_id, done_before))
         _publish(path, store.bundle_path(config.run_id, registry.store_path))
         return registry.update(job_id, state="succeeded", stage="done", progress=1.0, finished=time.time())
     except (TrainingCancelled, JobCancelled):
         return registry.update(job_id, state="cancelled", stage="cancelled", finished=time.time(),
                                message="Cancelled; nothing was saved.")
-    except (ConfigError, store.BundleError) as err:
+    except (ConfigError, store.BundleError, ImportRefused, UserDataError) as err:
         return registry.update(job_id, state="failed", stage="failed", finished=time.time(), message=str(err))
     except Exception as err:  # noqa: BLE001 - any crash becomes a one-sentence reason; details go to the log
         log.exception("job %s failed", job_id)
@@ -121,11 +128,11 @@ def _training_reporter(registry: JobRegistry, job_id: str) -> Callable[[dict], N
     return report
 
 
-def _analysis_reporter(registry: JobRegistry, job_id: str) -> Callable[[dict], None]:
+def _analysis_reporter(registry: JobRegistry, job_id: str, done_before: float = TRAIN_SHARE) -> Callable[[dict], None]:
     def report(event: dict) -> None:
         if _cancel_requested(registry, job_id):
             raise JobCancelled()
         registry.update(job_id, stage=event["stage"],
-                        progress=TRAIN_SHARE + (1 - TRAIN_SHARE) * event["step"] / event["total"])
+                        progress=done_before + (1 - done_before) * event["step"] / event["total"])
 
     return report
