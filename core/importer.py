@@ -47,7 +47,7 @@ from core.import_files import MAX_UNPACKED_BYTES, TORCH_SUFFIXES, ImportFiles, I
 from core.models import RNNClassifier
 from core.pipeline import code_version
 from core.text import PAD, UNK, Vocab, VocabError
-from core.user_data import LabelledData, save_dataset
+from core.user_data import LabelledData, dataset_id, save_dataset
 
 __all__ = ["ImportRefused", "ImportedModel", "validate_import", "save_imported", "import_folder", "export_folder",
            "stage_import", "take_staged",
@@ -63,7 +63,7 @@ ANALYSIS_MAX_LEN = 800
 
 @dataclass(frozen=True)
 class ImportedModel:
-    config: RunConfig            # task "imported": its dataset holds the texts the analysis reads
+    config: RunConfig            # task "imported": its dataset (saved with the bundle) holds the texts the analysis reads
     model: RNNClassifier
     vocab: Vocab
     info: dict
@@ -223,6 +223,7 @@ def validate_import(files: ImportFiles, run_id: str | None = None) -> ImportedMo
     placeholder = TaskConfig("imported", len(names), min_len=1, max_len=ANALYSIS_MAX_LEN, dataset="0" * 16)
     config = RunConfig(name, model_config, placeholder, TrainConfig())
     texts = _analysis_texts(spec, config, model, vocab, names)
+    config = dataclasses.replace(config, task=dataclasses.replace(placeholder, dataset=dataset_id(texts)))
     examples = _strings(spec, "examples", MAX_EXAMPLES, 2000, required=True) or [t[:200] for t in texts.texts[:4]]
     info = {"class_names": names, "examples": examples, "ordered": False, "multilabel": model_config.multilabel,
             "source": f"imported ({files.spec_name[:60]}, {files.weights_name[:60]})", "bundled": False,
@@ -235,8 +236,8 @@ def validate_import(files: ImportFiles, run_id: str | None = None) -> ImportedMo
 
 def save_imported(imported: ImportedModel, user_store: Path, target_store: Path, owner: str = "") -> Path:
     """Keep the analysis texts in ``user_store`` and write the (not yet analyzed) bundle into ``target_store``."""
-    dataset = save_dataset(imported.texts, user_store, {"kind": "analysis texts of an imported model"})
-    config = dataclasses.replace(imported.config, task=dataclasses.replace(imported.config.task, dataset=dataset))
+    save_dataset(imported.texts, user_store, {"kind": "analysis texts of an imported model"})
+    config = imported.config
     info = {**imported.info, **({"owner": owner} if owner else {})}
     return store.save_bundle(config, imported.model, imported.vocab, info, {}, imported.provenance, store=target_store)
 

@@ -27,7 +27,7 @@ from core import atomic
 from core.config import DATASET_ID_RE
 
 __all__ = ["UserDataError", "LabelledData", "parse_labelled", "save_dataset", "load_dataset", "dataset_path",
-           "describe", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_TEXT_CHARS", "MAX_CLASSES", "MIN_PER_CLASS"]
+           "describe", "dataset_id", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_TEXT_CHARS", "MAX_CLASSES", "MIN_PER_CLASS"]
 
 MAX_FILE_BYTES = 5 * 2**20   # a CSV/TSV file (an upload travels base64 inside an 8 MB request)
 MAX_DATASET_BYTES = 16 * 2**20
@@ -187,37 +187,45 @@ def describe(data: LabelledData) -> str:
     return f"{len(data):,} examples{repeats}, {len(data.class_names)} labels: {labels}."
 
 
-def dataset_path(dataset_id: str, root: Path) -> Path:
+def dataset_path(ident: str, root: Path) -> Path:
     """``<root>/.datasets/<id>/dataset.json``; the id is checked before the path is built."""
-    if not isinstance(dataset_id, str) or not DATASET_ID_RE.fullmatch(dataset_id):
+    if not isinstance(ident, str) or not DATASET_ID_RE.fullmatch(ident):
         raise UserDataError("That is not a dataset id.")
-    return Path(root) / ".datasets" / dataset_id / "dataset.json"
+    return Path(root) / ".datasets" / ident / "dataset.json"
+
+
+def _body(data: LabelledData) -> dict:
+    return {"class_names": list(data.class_names), "texts": list(data.texts), "labels": data.labels.tolist()}
+
+
+def dataset_id(data: LabelledData) -> str:
+    """The id a dataset of these rows gets (a hash of them: the same rows, the same id)."""
+    return hashlib.sha256(json.dumps(_body(data), ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def save_dataset(data: LabelledData, root: Path, provenance: dict | None = None) -> str:
-    """Keep the rows in the user store ``root``; returns the dataset id (the same rows give the same id)."""
-    body = {"class_names": list(data.class_names), "texts": list(data.texts), "labels": data.labels.tolist()}
-    dataset_id = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
-    path = dataset_path(dataset_id, root)
+    """Keep the rows in the user store ``root`` (once); returns the dataset id."""
+    body, dataset = _body(data), dataset_id(data)
+    path = dataset_path(dataset, root)
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"format": 1, **body, "provenance": {**data.provenance, **(provenance or {}), "saved": time.time()}}
         text = json.dumps(record, ensure_ascii=False).encode()
         atomic.write_file(path, lambda fh: fh.write(text))
-    return dataset_id
+    return dataset
 
 
-def load_dataset(dataset_id: str, root: Path) -> LabelledData:
+def load_dataset(ident: str, root: Path) -> LabelledData:
     """A saved dataset, checked again (it is a file on disk like any other); raises UserDataError."""
-    path = dataset_path(dataset_id, root)
+    path = dataset_path(ident, root)
     if path.parent.is_symlink() or path.is_symlink() or not path.is_file():
-        raise UserDataError(f"The dataset {dataset_id} is not in the user store (was it deleted?).")
+        raise UserDataError(f"The dataset {ident} is not in the user store (was it deleted?).")
     if path.stat().st_size > MAX_DATASET_BYTES:
-        raise UserDataError(f"The dataset {dataset_id} is larger than any saved dataset can be.")
+        raise UserDataError(f"The dataset {ident} is larger than any saved dataset can be.")
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, RecursionError):
-        raise UserDataError(f"The dataset {dataset_id} is damaged (not valid JSON).") from None
+        raise UserDataError(f"The dataset {ident} is damaged (not valid JSON).") from None
     names, texts, labels = (record.get(k) if isinstance(record, dict) else None
                             for k in ("class_names", "texts", "labels"))
     ok = isinstance(names, list) and isinstance(texts, list) and isinstance(labels, list) \
@@ -225,6 +233,6 @@ def load_dataset(dataset_id: str, root: Path) -> LabelledData:
         and len(texts) == len(labels) and all(isinstance(t, str) for t in texts) \
         and all(type(y) is int and 0 <= y < len(names) for y in labels)
     if not ok:
-        raise UserDataError(f"The dataset {dataset_id} is damaged (its texts, labels or label names are invalid).")
+        raise UserDataError(f"The dataset {ident} is damaged (its texts, labels or label names are invalid).")
     provenance = record.get("provenance") if isinstance(record.get("provenance"), dict) else {}
     return LabelledData(tuple(texts), np.array(labels, dtype=np.int64), tuple(names), provenance)
