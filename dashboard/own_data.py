@@ -16,8 +16,7 @@ from core.config import ConfigError, RunConfig, TaskConfig
 from core.import_files import ImportRefused, read_uploads
 from core.importer import IMPORTS, ImportedModel, stage_import, validate_import
 from core.user_data import LabelledData, UserDataError, dataset_id, describe, parse_labelled, save_dataset
-from dashboard.jobs import job_registry, run_ids, submit_job
-from dashboard.runtime import settings
+from dashboard import jobs
 from dashboard.session import client_owner
 from dashboard.train_form import validate_form
 
@@ -103,11 +102,12 @@ def start_csv_training(upload, values: dict) -> tuple[bool, str, dict[str, str]]
         data = _labelled(upload)
     except (UploadRefused, UserDataError) as err:
         return False, str(err), {}
-    config, errors = csv_config(values, data, dataset_id(data), *run_ids())
+    config, errors = csv_config(values, data, dataset_id(data), *jobs.run_ids())
     if config is None:
         return False, errors.pop("form", "Please fix the fields marked in red."), errors
-    save_dataset(data, settings().jobs_store)
-    job, message = submit_job(config, job_registry())
+    registry = jobs.job_registry()
+    save_dataset(data, registry.store_path)  # where the job runs and finds it
+    job, message = jobs.submit_job(config, registry)
     return job is not None, message, {}
 
 
@@ -136,13 +136,13 @@ def start_import(upload, run_id) -> tuple[bool, str]:
         imported = validate_import(read_uploads(decode_upload(upload)), name)
     except (UploadRefused, ImportRefused) as err:
         return False, str(err)
-    existing, readonly = run_ids()
+    existing, readonly = jobs.run_ids()
     if imported.config.run_id in existing | readonly:
         return False, f"A model named {imported.config.run_id} exists; choose another name."
-    store = settings().jobs_store
-    token = stage_import(imported, store, owner=client_owner())
-    job, message = submit_job(imported.config, job_registry(), kind="import", source=token)
+    registry = jobs.job_registry()
+    token = stage_import(imported, registry.store_path, owner=client_owner())
+    job, message = jobs.submit_job(imported.config, registry, kind="import", source=token)
     if job is None:
-        shutil.rmtree(store / IMPORTS / token, ignore_errors=True)
+        shutil.rmtree(registry.store_path / IMPORTS / token, ignore_errors=True)
         return False, message
     return True, f"Queued the analysis of {imported.config.run_id}; it appears in every model picker when done."
