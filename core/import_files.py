@@ -78,8 +78,17 @@ def collect(named: list[tuple[str, bytes]]) -> ImportFiles:
 
 
 def read_folder(path: str | Path) -> ImportFiles:
-    """The files of an import folder (only its top level; sizes checked before anything is read)."""
-    path = Path(path)
+    """The files of an import folder, or a zip file (only its top level; sizes checked before anything is read)."""
+    try:
+        return _read_folder(Path(path))
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte, no permission, a file gone meanwhile
+        if isinstance(err, ImportRefused):
+            raise
+        raise ImportRefused(f"{str(path)[:80]!r} cannot be read ({err.__class__.__name__}); give the folder "
+                            "holding the model's JSON and weights files.") from None
+
+
+def _read_folder(path: Path) -> ImportFiles:
     if path.is_file() and zipfile.is_zipfile(path):
         if path.stat().st_size > MAX_UNPACKED_BYTES:
             raise ImportRefused(f"{path.name[:80]} is over {MAX_UNPACKED_BYTES // 2**20} MB.")
