@@ -21,7 +21,8 @@ IMPORT_INTRO = ("A zip of, or the two files: the model's JSON (cell, units, embe
 
 
 def _upload(component_id: str, prompt: str, multiple: bool) -> dcc.Upload:
-    return dcc.Upload(id=component_id, multiple=multiple, className="upload-box",
+    # the class names the box for browser tests: dcc.Upload puts no id into the page
+    return dcc.Upload(id=component_id, multiple=multiple, className=f"upload-box {component_id}",
                       children=html.Div([prompt, " — drop here or ", html.A("choose")]))
 
 
