@@ -46,7 +46,7 @@ from core.config import (CELL_TYPES, RUN_ID_RE, ConfigError, ModelConfig, RunCon
 from core.import_files import MAX_UNPACKED_BYTES, TORCH_SUFFIXES, ImportFiles, ImportRefused, read_folder
 from core.models import RNNClassifier
 from core.pipeline import code_version
-from core.text import PAD, UNK, Vocab, VocabError
+from core.text import PAD, UNK, Vocab, VocabError, tokenize
 from core.user_data import LabelledData, dataset_id, save_dataset
 
 __all__ = ["ImportRefused", "ImportedModel", "validate_import", "save_imported", "import_folder", "export_folder",
@@ -59,6 +59,7 @@ SPEC_KEYS = (*REQUIRED, *OPTIONAL)
 MAX_WORD_CHARS, MAX_EXAMPLES, MAX_TEXTS, MAX_TEXT_CHARS = 100, 20, 5000, 20_000
 N_RANDOM_TEXTS, RANDOM_WORDS, RANDOM_LENGTHS = 1000, 5000, (10, 60)
 ANALYSIS_MAX_LEN = 800
+PREDICT_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ def _load_model(config: ModelConfig, tensors: dict, name: str) -> RNNClassifier:
                 "the config", "the model's JSON")) from None
 
 
-def _analysis_texts(spec: dict, config: RunConfig, net: RNNClassifier, vocab: Vocab, names: list[str]) -> LabelledData:
+def _analysis_texts(spec: dict, config: RunConfig, net: RNNClassifier, vocab: Vocab, names: list[str],
+                    label: bool) -> LabelledData:
     texts = _strings(spec, "texts", MAX_TEXTS, MAX_TEXT_CHARS, required=True)
     labels = _strings(spec, "labels", MAX_TEXTS, 40)
     if labels and len(labels) != len(texts):
@@ -198,20 +200,28 @@ def _analysis_texts(spec: dict, config: RunConfig, net: RNNClassifier, vocab: Vo
     if not texts:
         rng = np.random.default_rng(0)
         words = vocab.itos[2:2 + RANDOM_WORDS] or (UNK,)
-        texts = [" ".join(rng.choice(words, rng.integers(*RANDOM_LENGTHS))) for _ in range(N_RANDOM_TEXTS)]
+        picks = rng.integers(0, len(words), (N_RANDOM_TEXTS, RANDOM_LENGTHS[1]))
+        texts = [" ".join(words[i] for i in row[:rng.integers(*RANDOM_LENGTHS)]) for row in picks]
         origin = f"random sequences of the vocabulary's first {RANDOM_WORDS:,} words"
     if labels:
         index = {n: i for i, n in enumerate(names)}
-        ys = np.array([index[label] for label in labels], dtype=np.int64)
+        ys = np.array([index[name] for name in labels], dtype=np.int64)
+    elif not label:
+        ys = np.zeros(len(texts), np.int64)
     else:
         probe = store.Bundle("probe", Path("."), config, net, vocab, {"class_names": names}, {}, "")
-        ys = probe.predict(texts).argmax(axis=1).astype(np.int64)
+        # in small batches, each text cut to what the analysis reads: 5,000 long texts at once would hold
+        # every state of every text in memory
+        cut = [" ".join(tokenize(t, max_tokens=ANALYSIS_MAX_LEN)) for t in texts]
+        ys = np.concatenate([probe.predict(cut[i:i + PREDICT_BATCH]).argmax(axis=1)
+                             for i in range(0, len(cut), PREDICT_BATCH)]).astype(np.int64)
     provenance = {"texts": origin, "labels": "given" if labels else "the model's own predictions"}
     return LabelledData(tuple(texts), ys, tuple(names), provenance)
 
 
-def validate_import(files: ImportFiles, run_id: str | None = None) -> ImportedModel:
-    """Everything checked, the model built; raises ImportRefused. ``run_id`` overrides the JSON's."""
+def validate_import(files: ImportFiles, run_id: str | None = None, label: bool = True) -> ImportedModel:
+    """Everything checked, the model built; raises ImportRefused. ``run_id`` overrides the JSON's. ``label=False``
+    (a preview) skips labelling unlabelled texts by the model's predictions: the texts get class 0."""
     spec = _spec(files)
     vocab = _vocab(spec)
     model_config = _model_config(spec, vocab)
@@ -222,7 +232,7 @@ def validate_import(files: ImportFiles, run_id: str | None = None) -> ImportedMo
     names = list(spec["class_names"])
     placeholder = TaskConfig("imported", len(names), min_len=1, max_len=ANALYSIS_MAX_LEN, dataset="0" * 16)
     config = RunConfig(name, model_config, placeholder, TrainConfig())
-    texts = _analysis_texts(spec, config, model, vocab, names)
+    texts = _analysis_texts(spec, config, model, vocab, names, label)
     config = dataclasses.replace(config, task=dataclasses.replace(placeholder, dataset=dataset_id(texts)))
     examples = _strings(spec, "examples", MAX_EXAMPLES, 2000, required=True) or [t[:200] for t in texts.texts[:4]]
     info = {"class_names": names, "examples": examples, "ordered": False, "multilabel": model_config.multilabel,

@@ -123,7 +123,7 @@ def model_preview(upload) -> tuple[str, str]:
     if upload is None:
         return "", ""
     try:
-        imported = validate_import(read_uploads(decode_upload(upload)))
+        imported = validate_import(read_uploads(decode_upload(upload)), label=False)  # no labels needed to show it
     except (UploadRefused, ImportRefused) as err:
         return "", str(err)
     return imported.config.run_id, "Ready: " + describe_import(imported)

@@ -82,6 +82,8 @@ def test_without_texts_the_analysis_reads_random_vocabulary_sequences(tiny_bundl
     assert len(imported.texts) == 1000
     assert all(set(t.split()) <= words for t in imported.texts.texts)
     assert "random" in imported.texts.provenance["texts"]
+    preview = validate_import(_files(tiny_bundle, spec_edit=lambda s: s.pop("texts")), label=False)
+    assert preview.texts.texts == imported.texts.texts and not preview.texts.labels.any()  # a preview does not label
 
 
 def test_given_labels_are_kept(tiny_bundle):
