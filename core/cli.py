@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from core import store
 from core.analysis import analyze_bundle
-from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
+from core.config import (CELL_TYPES, TASK_NAMES, USER_DATA_TASKS, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
                          store_dir, user_store_dir)
 from core.import_files import ImportRefused
 from core.importer import export_folder, import_folder
@@ -52,6 +52,8 @@ def _run_config(args) -> RunConfig:
             raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join([*PRESETS, *SEQ_PRESETS])}")
         config = PRESETS[args.preset]
         return dataclasses.replace(config, run_id=args.run_id or config.run_id)
+    if args.task in USER_DATA_TASKS:
+        raise CliError("train on your own CSV/TSV on the Train page; import a model with `python -m core import PATH`")
     if args.task not in TASK_NAMES:
         raise CliError(f"unknown task {args.task!r}; choose one of {', '.join(TASK_NAMES)}")
     if args.cell not in CELL_TYPES:
