@@ -12,8 +12,11 @@ from tqdm import tqdm
 
 from core import store
 from core.analysis import analyze_bundle
-from core.config import (CELL_TYPES, TASK_NAMES, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
+from core.config import (CELL_TYPES, TASK_NAMES, USER_DATA_TASKS, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig,
                          store_dir, user_store_dir)
+from core.import_files import ImportRefused
+from core.importer import export_folder, import_folder
+from core.user_data import UserDataError
 from core.jobs import JobRegistry, drain, run_job
 from core.pipeline import train_run
 from core.presets import PRESETS, TEXT_TASKS, pretrained_for, text_task
@@ -49,6 +52,8 @@ def _run_config(args) -> RunConfig:
             raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join([*PRESETS, *SEQ_PRESETS])}")
         config = PRESETS[args.preset]
         return dataclasses.replace(config, run_id=args.run_id or config.run_id)
+    if args.task in USER_DATA_TASKS:
+        raise CliError("train on your own CSV/TSV on the Train page; import a model with `python -m core import PATH`")
     if args.task not in TASK_NAMES:
         raise CliError(f"unknown task {args.task!r}; choose one of {', '.join(TASK_NAMES)}")
     if args.cell not in CELL_TYPES:
@@ -136,6 +141,21 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    torch.set_num_threads(1)
+    bar, on_progress = _progress_bar(100, f"import {str(args.path)[:40]}")
+    with bar:
+        path = import_folder(args.path, args.run_id, on_progress=on_progress)
+    print(f"imported and analyzed {path.name} (in {path.parent}); open it on any page")
+    return 0
+
+
+def cmd_export_model(args) -> int:
+    folder = export_folder(store.load(args.run_id), args.folder)
+    print(f"wrote {folder / 'model.json'} and {folder / 'model.safetensors'} (python -m core import {folder})")
+    return 0
+
+
 def cmd_bundle_all(args) -> int:
     for run_id in args.only or [*PRESETS, *SEQ_PRESETS]:
         ns = argparse.Namespace(preset=run_id, run_id=None, no_analyze=False)
@@ -185,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id")
     p.add_argument("--text", required=True)
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("import", help="import a classifier trained elsewhere (a folder or zip: JSON + weights)")
+    p.add_argument("path")
+    p.add_argument("--run-id", help="the name in the store (default: the JSON's run_id, else its file name)")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export-model", help="write a bundle's weights and JSON in the import format")
+    p.add_argument("run_id")
+    p.add_argument("folder")
+    p.set_defaults(func=cmd_export_model)
     p = sub.add_parser("bundle-all", help="regenerate every bundled pretrained model (train + analyze)")
     p.add_argument("--only", nargs="*", help="run ids to rebuild (default: all)")
     p.set_defaults(func=cmd_bundle_all)
@@ -199,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CliError, ConfigError, store.BundleError) as err:
+    except (CliError, ConfigError, store.BundleError, ImportRefused, UserDataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

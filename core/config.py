@@ -16,14 +16,16 @@ from typing import Any, ClassVar
 from core.cells import CELLS
 
 __all__ = [
-    "CELL_TYPES", "TASK_NAMES", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError",
-    "check_run_id", "check_int", "check_float", "config_from_dict",
+    "CELL_TYPES", "TASK_NAMES", "USER_DATA_TASKS", "DATASET_ID_RE", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE",
+    "ConfigError", "RunIdError", "check_run_id", "check_int", "check_float", "config_from_dict",
     "ModelConfig", "TaskConfig", "TrainConfig", "RunConfigBase", "RunConfig", "store_dir", "user_store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
 CELL_TYPES = tuple(CELLS)
-TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb")
+TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb", "csv", "imported")
+USER_DATA_TASKS = ("csv", "imported")  # their texts are a user's dataset (core.user_data), named by ``dataset``
+DATASET_ID_RE = re.compile(r"^[0-9a-f]{16}$")
 PRETRAINED = {"": None, "glove50": 50}  # pretrained word vectors -> their dimension (data/glove_imdb)
 RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 
@@ -131,10 +133,15 @@ class TaskConfig:
     n_test: int = 2_000
     vocab_cap: int = 20_000
     seed: int = 0
+    dataset: str = ""             # csv / imported: the id of the user's dataset in <user store>/.datasets
 
     def validate(self) -> None:
         if self.name not in TASK_NAMES:
             raise ConfigError(f"unknown task {self.name!r}; choose one of {', '.join(TASK_NAMES)}")
+        if self.name in USER_DATA_TASKS and not (isinstance(self.dataset, str) and DATASET_ID_RE.fullmatch(self.dataset)):
+            raise ConfigError(f"the {self.name} task needs the id of a dataset (16 hex digits)")
+        if self.name not in USER_DATA_TASKS and self.dataset != "":
+            raise ConfigError(f"the {self.name} task reads no user dataset")
         check_int("num_classes", self.num_classes, 2, 10)
         if self.name == "ordered" and self.num_classes not in (3, 5):
             raise ConfigError("the ordered task has 3 or 5 classes")

@@ -27,7 +27,7 @@ from core.cells import CELLS
 from core.config import ConfigError, RunConfig, store_dir, user_store_dir
 
 __all__ = ["JobStatus", "JobLimits", "JobRegistry", "JobRefused", "ACTIVE_STATES", "MIN_STATE_SIZE",
-           "estimate_seconds", "check_analysable", "duration_text", "queue_positions"]
+           "estimate_seconds", "analysis_seconds", "check_analysable", "duration_text", "queue_positions"]
 
 ACTIVE_STATES = ("queued", "running")
 JOB_ID_RE = re.compile(r"[A-Za-z0-9]{1,64}")
@@ -57,6 +57,8 @@ class JobStatus:
     host: str | None = None         # where it runs: a pid can only be checked on its own machine
     owner: str = ""                 # the browser session that queued it ("" from the CLI)
     kind: str = "classifier"        # or "seq2seq": config is a core.seq2seq.config.SeqRunConfig
+    action: str = "train"           # "train", or "import": analyze the model staged in .imports/<source>
+    source: str = ""                # an import's staging folder name (core.importer)
 
     @property
     def elapsed_s(self) -> float:
@@ -80,6 +82,11 @@ class JobLimits:
     keep_finished: int = 50             # finished records kept, newest first; older ones are pruned
 
 
+def analysis_seconds(config: RunConfig) -> float:
+    """A rough duration of the analysis alone (an imported model's job)."""
+    return 8.0 + 10.0 * (config.model.state_size / 128) ** 2
+
+
 def estimate_seconds(config: RunConfig) -> float:
     """A rough duration: training cost ~ steps x batch x length x (gates x units x (units + embed)), plus analysis."""
     if config.kind == "seq2seq":
@@ -89,7 +96,7 @@ def estimate_seconds(config: RunConfig) -> float:
     length = {"reviews": 25, "stars": 70, "imdb": 270}.get(config.task.name, (config.task.min_len + config.task.max_len) / 2)
     flops = 6 * config.train.steps * config.train.batch_size * length * gates * m.units * (m.units + m.embed_dim)
     per_step_overhead_s = 0.02  # Python, optimizer and kernel launches: dominant for small models
-    return 5.0 + config.train.steps * per_step_overhead_s + flops / 4e9 + 8.0 + 10.0 * (m.state_size / 128) ** 2
+    return 5.0 + config.train.steps * per_step_overhead_s + flops / 4e9 + analysis_seconds(config)
 
 
 def _seq_estimate_seconds(config) -> float:
@@ -138,11 +145,12 @@ class JobRegistry:
             raise ValueError("bad job id")  # ids come back from the browser: never a path, never odd unicode
         return self.root / f"{job_id}.json"
 
-    def create(self, config: RunConfig, owner: str = "") -> JobStatus:
-        """Queue a job, or raise JobRefused (ConfigError) saying why not; the name is reserved atomically."""
+    def create(self, config: RunConfig, owner: str = "", action: str = "train", source: str = "") -> JobStatus:
+        """Queue a job, or raise JobRefused (ConfigError) saying why not; the name is reserved atomically.
+        ``action="import"``: analyze the model staged in ``.imports/<source>`` (core.importer) instead of training."""
         config.validate()
         check_analysable(config)
-        estimate = estimate_seconds(config)
+        estimate = analysis_seconds(config) if action == "import" else estimate_seconds(config)
         limit = self.limits.max_estimate_s
         if limit is not None and estimate > limit:
             raise JobRefused(f"This job would take about {duration_text(estimate)}, over this server's limit of "
@@ -151,7 +159,7 @@ class JobRegistry:
             jobs = self._tidy()
             self._check_admission(jobs, config.run_id, owner)
             status = JobStatus(uuid.uuid4().hex[:12], config.run_id, config.to_dict(), estimate_s=estimate,
-                               owner=owner, kind=config.kind)
+                               owner=owner, kind=config.kind, action=action, source=source)
             self.save(status)
         return status
 

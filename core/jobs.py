@@ -23,12 +23,15 @@ from core.analysis import analyze_bundle
 from core.config import ConfigError, RunConfig
 from core.job_registry import (ACTIVE_STATES, JobLimits, JobRefused, JobRegistry, JobStatus, check_analysable,
                                estimate_seconds)
+from core.import_files import ImportRefused
+from core.importer import take_staged
 from core.pipeline import train_run
 from core.seq2seq.analysis import analyze_seq_bundle
 from core.seq2seq.config import SEQ_KIND, SeqRunConfig
 from core.seq2seq.pipeline import train_seq_run
 from core.seq_store import load_seq_path
 from core.training import TrainingCancelled
+from core.user_data import UserDataError
 
 __all__ = ["JobStatus", "JobLimits", "JobRegistry", "JobRefused", "JobCancelled", "run_job", "run_claimed", "drain",
            "ACTIVE_STATES", "estimate_seconds", "check_analysable"]
@@ -77,7 +80,7 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
     except (TrainingCancelled, JobCancelled):
         return registry.update(job_id, state="cancelled", stage="cancelled", finished=time.time(),
                                message="Cancelled; nothing was saved.")
-    except (ConfigError, store.BundleError) as err:
+    except (ConfigError, store.BundleError, ImportRefused, UserDataError) as err:
         return registry.update(job_id, state="failed", stage="failed", finished=time.time(), message=str(err))
     except Exception as err:  # noqa: BLE001 - any crash becomes a one-sentence reason; details go to the log
         log.exception("job %s failed", job_id)
@@ -89,9 +92,15 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
 
 def _train_and_analyze(status: JobStatus, registry: JobRegistry, staging) -> os.PathLike:
     """Train the job's run into ``staging`` and analyze it there: a classifier (fixed points, ...) or an
-    encoder-decoder (the attention decomposition, core.seq2seq); returns the bundle folder."""
+    encoder-decoder (the attention decomposition, core.seq2seq); an import job (``action="import"``) only
+    analyzes the model staged by core.importer. Returns the bundle folder."""
     job_id = status.job_id
     report, stop = _training_reporter(registry, job_id), lambda: _cancel_requested(registry, job_id)
+    if status.action == "import":  # an uploaded model (core.importer): nothing to train, only to analyze
+        config = RunConfig.from_dict(status.config)
+        path = take_staged(status.source, config.run_id, registry.store_path, staging)
+        analyze_bundle(store.load_path(path), on_progress=_analysis_reporter(registry, job_id, 0.0))
+        return path
     if status.kind == SEQ_KIND:
         config = SeqRunConfig.from_dict(status.config)
         path = train_seq_run(config, on_progress=report, should_stop=stop, store_path=staging, owner=status.owner)
@@ -140,11 +149,11 @@ def _training_reporter(registry: JobRegistry, job_id: str) -> Callable[[dict], N
     return report
 
 
-def _analysis_reporter(registry: JobRegistry, job_id: str) -> Callable[[dict], None]:
+def _analysis_reporter(registry: JobRegistry, job_id: str, done_before: float = TRAIN_SHARE) -> Callable[[dict], None]:
     def report(event: dict) -> None:
         if _cancel_requested(registry, job_id):
             raise JobCancelled()
         registry.update(job_id, stage=event["stage"],
-                        progress=TRAIN_SHARE + (1 - TRAIN_SHARE) * event["step"] / event["total"])
+                        progress=done_before + (1 - done_before) * event["step"] / event["total"])
 
     return report

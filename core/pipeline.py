@@ -50,5 +50,7 @@ def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = No
         info["owner"] = owner
     provenance = {"data": data.source, "seed": config.train.seed, "task_seed": config.task.seed,
                   "code_version": code_version(), "torch": torch.__version__}
+    if data.provenance:
+        provenance["dataset"] = data.provenance
     target = store_path or (store_dir() if bundled else user_store_dir())
     return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=target)

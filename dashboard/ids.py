@@ -96,6 +96,29 @@ def train_field_error(name: str) -> str:
 def job_card(job_id: str) -> str:
     return f"job-{job_id}"
 
+# ---- Train: your own data and model (dashboard/components/own_data_view.py) ----------------------
+OWN_TABS = "own-tabs"
+OWN_CSV_UPLOAD = "own-csv-upload"
+OWN_CSV_ACCEPTED = "own-csv-accepted"    # the upload once the browser found it under the size cap
+OWN_CSV_SUMMARY = "own-csv-summary"
+OWN_CSV_START = "own-csv-start"
+OWN_CSV_MESSAGE = "own-csv-message"
+OWN_MODEL_UPLOAD = "own-model-upload"
+OWN_MODEL_ACCEPTED = "own-model-accepted"
+OWN_MODEL_SUMMARY = "own-model-summary"
+OWN_MODEL_RUN_ID = "own-model-run-id"
+OWN_MODEL_START = "own-model-start"
+OWN_MODEL_MESSAGE = "own-model-message"
+
+
+def own_csv_field(name: str) -> str:
+    """A field of the "Train on your CSV" form (``dashboard.own_data.CSV_FIELDS``), e.g. "own-csv-units"."""
+    return f"own-csv-{name}"
+
+
+def own_csv_field_error(name: str) -> str:
+    return f"own-csv-{name}-error"
+
 # ---- Attention (sequence-to-sequence models) -------------------------------------------------------
 ATTENTION_MODEL = "attention-model"
 ATTENTION_TEXT = "attention-text"

@@ -145,11 +145,13 @@ def run_ids() -> tuple[set[str], set[str]]:
     return {s.run_id for s in summaries} | pending, {s.run_id for s in summaries if s.bundled}
 
 
-def submit_job(config: RunConfig, registry: JobRegistry) -> tuple[JobStatus | None, str]:
+def submit_job(config: RunConfig, registry: JobRegistry, action: str = "train",
+               source: str = "") -> tuple[JobStatus | None, str]:
     """Queue a validated job for this browser session and hand it over: (the job or None, a sentence).
-    A job the queue refuses, or cannot receive, leaves no record behind."""
+    A job the queue refuses, or cannot receive, leaves no record behind. ``action="import"``: analyze the
+    upload staged under ``source`` (core.importer) instead of training."""
     try:
-        job = registry.create(config, owner=client_owner())
+        job = registry.create(config, owner=client_owner(), action=action, source=source)
     except ConfigError as err:
         return None, str(err)
     try:

@@ -293,6 +293,46 @@ def _job_button_ids(c: DashClient, run_id: str, value) -> None:
     check_dash_response(c.call_matching("train-form-message.children", button, [item]))
 
 
+def _data_url(data: bytes) -> str:
+    import base64
+
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+
+
+def upload_value() -> st.SearchStrategy:
+    """What a tampered request can carry where an accepted upload belongs: any value, an upload of hostile
+    names and bytes (a CSV of nasty text, a zip's magic, a pickle), or a damaged data URL."""
+    names = st.one_of(st.sampled_from(["a.csv", "a.tsv", "m.zip", "model.json", "model.pt", "model.safetensors",
+                                       "m.pkl", *PATH_LIKE]), nasty_text())
+    body = st.one_of(nasty_text().map(lambda t: t.encode("utf-8", "surrogatepass")), st.binary(max_size=200),
+                     st.sampled_from([b"PK\x03\x04junk", b"\x80\x04K\x01.", b"text,label\na,b\n" * 40]))
+    files = st.lists(st.tuples(names, body), min_size=1, max_size=3)
+    good = files.map(lambda fs: {"names": [n for n, _ in fs], "contents": [_data_url(b) for _, b in fs]})
+    return st.one_of(good, good, nasty_value(), st.fixed_dictionaries({"names": st.lists(nasty_value(), max_size=2),
+                                                                       "contents": st.lists(nasty_value(), max_size=2)}))
+
+
+def _own_uploads(c: DashClient, run_id: str, value) -> None:
+    """The CSV and model uploads (the checks on upload, and Start/Import with any run name) of the Train page."""
+    upload, name = value
+    check_dash_response(c.call("own-csv-summary.children", [("own-csv-accepted", "data", upload)]))
+    check_dash_response(c.call("own-model-summary.children", [("own-model-accepted", "data", upload)]))
+    from dashboard.own_data import CSV_DEFAULTS
+
+    states = [(f"own-csv-{n}", "value", name if n == "run_id" else v) for n, v in CSV_DEFAULTS.items()]
+    check_dash_response(c.call("own-csv-message.children", [("own-csv-start", "n_clicks", 1)],
+                               [("own-csv-accepted", "data", upload), *states]))
+    check_dash_response(c.call("own-model-message.children", [("own-model-start", "n_clicks", 1)],
+                               [("own-model-accepted", "data", upload), ("own-model-run-id", "value", name)]))
+
+
+def _cli_import(c, run_id: str, value) -> None:
+    """`python -m core import PATH --run-id NAME` with hostile paths and names: exit 2, one line."""
+    path, name = value
+    code, _ = run_cli(["import", path, f"--run-id={name}"])
+    assert code == 2
+
+
 def _click_data() -> st.SearchStrategy:
     point = st.dictionaries(st.sampled_from(["customdata", "pointNumber", "curveNumber", "x"]), nasty_value(),
                             max_size=3)
@@ -314,6 +354,10 @@ ENTRY_POINTS = (
     EntryPoint("job and run buttons", st.tuples(st.sampled_from(["job-cancel", "run-delete"]), st.one_of(
         st.sampled_from(PATH_LIKE), nasty_text(), st.integers(), st.floats(), st.booleans(), st.none())),
         _job_button_ids),
+    EntryPoint("own data uploads", st.tuples(upload_value(), nasty_value()), _own_uploads),
+    # reading the folder it is given is what `import` is for: the canaries are no trap for it
+    EntryPoint("cli import", st.tuples(st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(
+        lambda t: not t.startswith("-") and CANARY not in t), nasty_text()), _cli_import),
     EntryPoint("cli eval --text", nasty_text(), _cli_eval_text),
     EntryPoint("cli run ids", st.tuples(st.sampled_from(["eval", "analyze", "run-job"]),
                                         st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(

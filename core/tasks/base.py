@@ -4,7 +4,7 @@ Training and the analysis pipeline both read a split through ``encode_split``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,7 @@ class TaskData:
     ordered: bool = False      # classes are ordered ratings (report mean absolute error)
     multilabel: bool = False
     source: str = "synthetic"
+    provenance: dict = field(default_factory=dict)  # a user's dataset: its file name, sha256, rows (core.user_data)
 
 
 @dataclass(frozen=True)

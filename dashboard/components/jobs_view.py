@@ -100,13 +100,19 @@ def runs_signature(owner: str) -> list:
     return [[s.run_id, s.ok, s.has_analysis, s.owner == owner] for s in bundles().summaries() if not s.bundled]
 
 
+def _accuracy(metrics: dict) -> str:
+    """The test accuracy, or a dash for a model that has none (an imported one)."""
+    acc = metrics.get("test_accuracy")
+    return f"{acc:.1%}" if isinstance(acc, float) else "—"
+
+
 def user_runs_table(owner: str) -> html.Div:
     """Every user-trained run; the ones ``owner`` (this browser session) trained have a Delete button."""
     rows = [s for s in bundles().summaries() if not s.bundled]
     if not rows:
         return html.P("Models you train appear here; the bundled ones are read-only.", className="note")
     body = [html.Tr([html.Td(html.B(s.run_id)), html.Td(s.task or "—"), html.Td(f"{s.cell.upper()}-{s.units}" if s.ok else "—"),
-                     html.Td(f"{s.metrics.get('test_accuracy', float('nan')):.1%}" if s.ok else s.reason),
+                     html.Td(_accuracy(s.metrics) if s.ok else s.reason),
                      html.Td(dcc.Link(*_page_of(s.kind, s.run_id)) if s.ok and s.has_analysis else ""),
                      html.Td(_delete_control(s.run_id) if owner and s.owner == owner else "")])
             for s in rows]

@@ -8,6 +8,7 @@ from core.job_registry import duration_text, estimate_seconds
 from dashboard import ids
 from dashboard.components.jobs_view import (curve_job, curve_options, job_cards, loss_figure, runs_signature,
                                             user_runs_table)
+from dashboard.components.own_data_view import own_data_card
 from dashboard.jobs import cancel_job, delete_user_run, job_launcher, job_registry, run_ids, submit_job
 from dashboard.runtime import settings
 from dashboard.session import client_owner
@@ -63,6 +64,7 @@ def layout(**_query):
             _form(),
             html.Div(className="card", children=[html.H3("Jobs"), html.Div(id=ids.TRAIN_JOBS), _curves()]),
         ]),
+        own_data_card(),
         html.Div(className="card", children=[html.H3("Your trained models"), html.Div(id=ids.TRAIN_USER_RUNS)]),
     ])
 

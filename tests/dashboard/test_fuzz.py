@@ -38,18 +38,21 @@ def fuzz_env(dash_app, analyzed_store, tmp_path_factory):
     """A client on the analyzed tiny store, a valid bundle planted just outside it (and in /tmp) as a
     canary, jobs going to a scratch registry, and ATTRACTORSCOPE_STORE for the CLI."""
     from core.jobs import JobRegistry
+    from dashboard import jobs
     from dashboard.pages import train
 
     plant_canaries(analyzed_store / TINY_RUN_ID, analyzed_store)
     scratch = tmp_path_factory.mktemp("fuzz_jobs")
     saved = dash_app.server.config["ATTRACTORSCOPE_JOBS"], train.job_registry, os.environ.get("ATTRACTORSCOPE_STORE")
+    saved_jobs_registry = jobs.job_registry
     launcher = dash_app.server.config["ATTRACTORSCOPE_JOBS"] = _NoLaunch()
-    train.job_registry = lambda: JobRegistry(scratch)
+    train.job_registry = jobs.job_registry = lambda: JobRegistry(scratch)  # the upload card queues through jobs
     os.environ["ATTRACTORSCOPE_STORE"] = str(analyzed_store)
     try:
         yield DashClient(dash_app.server.test_client()), launcher
     finally:
         dash_app.server.config["ATTRACTORSCOPE_JOBS"], train.job_registry = saved[0], saved[1]
+        jobs.job_registry = saved_jobs_registry
         if saved[2] is None:
             os.environ.pop("ATTRACTORSCOPE_STORE", None)
         else:
