@@ -98,3 +98,14 @@ ATTENTION_EXAMPLE = "attention-example"
 ATTENTION_VIEW = "attention-view"
 ATTENTION_TABLE = "attention-table"
 ATTENTION_OUTPUT = "attention-output"
+
+# ---- Export (buttons on Explore: dashboard/components/export_buttons.py, assets/export.js) ----------
+EXPORT_PNG = "export-png"
+EXPORT_SVG = "export-svg"
+EXPORT_HTML = "export-html"
+EXPORT_CSV = "export-csv"
+EXPORT_GIF = "export-gif"
+EXPORT_REQUEST = "export-request"            # {kind, view, at}: which file the server should make, and the camera
+EXPORT_DOWNLOAD = "export-download"          # the server's files (HTML, CSV, GIF)
+EXPORT_IMAGE_DOWNLOAD = "export-image-download"  # the browser's files (PNG, SVG of the current view)
+EXPORT_STATUS = "export-status"
