@@ -125,3 +125,4 @@ LESSON_SPEED = "lesson-speed"
 LESSON_ROTATE = "lesson-rotate"
 LESSON_STEP_LABEL = "lesson-step-label"
 LESSON_TOUR_STEP = "lesson-tour-step"
+LESSON_LINK = "lesson-link"              # on Explore: this view in lesson mode

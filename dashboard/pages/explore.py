@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from dashboard import ids
 from dashboard.components.export_buttons import export_row
 from dashboard.components.help import explore_help
+from dashboard.components.lesson_link import lesson_link
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
 from dashboard.explore_logic import (DEFAULT_VIEW, example_chips, examples_of, load_model_view,
@@ -52,6 +53,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
                 html.Span("Copy link", className="copy-label"),
             ]),
             export_row(),
+            lesson_link(),
         ]),
         html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
                  hidden=not state.message),

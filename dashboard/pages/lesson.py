@@ -26,27 +26,15 @@ KEYS = "space / → next word · ← back · p play · + − speed · r rotate (
 
 def layout(model=None, text=None, view=None, tour=None, step=None, **_query) -> html.Div:
     known = [s.run_id for s in classifiers(bundles().summaries()) if s.ok and s.has_analysis]
-    messages, caption, nav, start = [], "", [], None
-    if tour is not None:
-        try:
-            loaded = load_tour(tour, known_models=set(known))
-        except TourError as err:
-            messages.append(str(err))
-        else:
-            index, problem = tour_step_index(step, len(loaded.steps))
-            messages += [problem] if problem else []
-            current = loaded.steps[index]
-            model, text, view, caption, start = current.model, current.text, current.view, current.caption, current.tokens
-            nav = _tour_nav(loaded, index)
-    run_id = model if model in known else default_run_id(classifiers(bundles().summaries()))
-    if model is not None and model not in known and not messages:
-        messages.append(unknown_model_message(model, run_id))
-    view = "3d" if view == "3d" else "2d"
+    target = _target(model, text, view, tour, step, known)
+    run_id, view, messages = target["run_id"], target["view"], target["messages"]
     state = load_model_view(run_id, view)
     messages += [state.message] if state.message else []
-    text = (text if isinstance(text, str) and text.strip() else state.default_text)[: settings().max_text_chars]
+    text = target["text"] if isinstance(target["text"], str) and target["text"].strip() else state.default_text
+    text = text[: settings().max_text_chars]
     payload = trajectory_for(run_id, text)
-    first = payload.get("n", 0) if start is None else min(start, payload.get("n", 0))
+    first = payload.get("n", 0) if target["start"] is None else min(target["start"], payload.get("n", 0))
+    caption, nav = target["caption"], target["nav"]
     return html.Div(className="lesson", **{"data-view": view}, children=[
         dcc.Store(id=ids.LESSON_DATA, data={str(run_id): payload} if run_id else {}),
         dcc.Store(id=ids.LESSON_INFO, data=state.info),
@@ -78,6 +66,28 @@ def layout(model=None, text=None, view=None, tour=None, step=None, **_query) -> 
             ]),
         ]),
     ])
+
+
+def _target(model, text, view, tour, step, known: list[str]) -> dict:
+    """What the lesson shows: the tour step's model, text, view and caption, or the URL's own; and what to say
+    about a bad tour, step or model."""
+    messages, caption, nav, start = [], "", [], None
+    if tour is not None:
+        try:
+            loaded = load_tour(tour, known_models=set(known))
+        except TourError as err:
+            messages.append(str(err))
+        else:
+            index, problem = tour_step_index(step, len(loaded.steps))
+            messages += [problem] if problem else []
+            current = loaded.steps[index]
+            model, text, view, caption, start = current.model, current.text, current.view, current.caption, current.tokens
+            nav = _tour_nav(loaded, index)
+    run_id = model if model in known else default_run_id(classifiers(bundles().summaries()))
+    if model is not None and model not in known and not messages:
+        messages.append(unknown_model_message(model, run_id))
+    return {"run_id": run_id, "text": text, "view": "3d" if view == "3d" else "2d", "caption": caption, "nav": nav,
+            "start": start, "messages": messages}
 
 
 def _tour_nav(tour, index: int) -> list:

@@ -18,7 +18,8 @@ TEXT = "red green red the red"
 
 def _download(page, button: str):
     with page.expect_download(timeout=60_000) as info:
-        page.click(f"#{button}")
+        # a plain DOM click: drawing the picture (software WebGL here) keeps the page busy past click()'s wait
+        page.evaluate("id => document.getElementById(id).click()", button)
     download = info.value
     return download.suggested_filename, open(download.path(), "rb").read()
 
@@ -27,9 +28,9 @@ def _download(page, button: str):
 def test_every_export_button_downloads_a_valid_file(page, view):
     query = urllib.parse.urlencode({"model": TINY_RUN_ID, "text": TEXT, "view": view})
     page.goto(f"{page.base_url}/?{query}")
-    page.wait_for_function("() => document.querySelectorAll('#token-strip .tok').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('#token-strip .tok').length === 5", timeout=60_000)
     page.wait_for_function("() => ['cloud-graph', 'trajectory-graph'].every(id => "
-                           "(document.querySelector('#' + id + ' .js-plotly-plot') || {})._fullLayout)")
+                           "(document.querySelector('#' + id + ' .js-plotly-plot') || {})._fullLayout)", timeout=60_000)
 
     name, png = _download(page, "export-png")
     assert name == f"{TINY_RUN_ID}_red-green-red-the-red.png" and png[:8] == b"\x89PNG\r\n\x1a\n"
