@@ -9,7 +9,7 @@ __all__ = ["lesson_link"]
 
 
 def lesson_link() -> dcc.Link:
-    return dcc.Link("⛶ Lesson mode", id=ids.LESSON_LINK, href="/lesson", className="lesson-link",
+    return dcc.Link("Lesson mode", id=ids.LESSON_LINK, href="/lesson", className="lesson-link",
                     title="This view full screen with large type, for a classroom (keyboard: space = next word)")
 
 
