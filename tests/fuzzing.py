@@ -189,8 +189,8 @@ class EntryPoint:
 
 
 PAGES = ("/", "/fixed-points", "/geometry", "/words", "/linearization", "/decomposition", "/compare", "/train",
-         "/models")
-QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "__proto__", "constructor", "")
+         "/models", "/lesson")
+QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "tour", "step", "__proto__", "constructor", "")
 
 
 def url_search() -> st.SearchStrategy[str]:
@@ -258,6 +258,17 @@ def _page_url(c: DashClient, run_id: str, value) -> None:
     assert "_pages_content" in response
 
 
+def _export(c: DashClient, run_id: str, value) -> None:
+    """Explore's export request (assets/export.js writes it; tampered, it may hold anything) with any text: the CSV
+    (cheap; the HTML and GIF read the same text and view the same way, tests/dashboard/test_export.py) or nothing."""
+    kind, text, view = value
+    resp = c.call("export-download.data", [("export-request", "data", {"kind": kind, "view": view})],
+                  [("model-picker", "value", run_id), ("sentence-input", "value", text), ("view-mode", "value", "2d")])
+    data = check_dash_response(resp).get("export-download", {}).get("data")
+    if isinstance(data, dict):
+        assert kind == "csv" and data["filename"].startswith(run_id + "_") and "/" not in data["filename"]
+
+
 def _cli_eval_text(c, run_id: str, text) -> None:
     run_cli(["eval", run_id, f"--text={text}"])
 
@@ -314,6 +325,8 @@ ENTRY_POINTS = (
     EntryPoint("job and run buttons", st.tuples(st.sampled_from(["job-cancel", "run-delete"]), st.one_of(
         st.sampled_from(PATH_LIKE), nasty_text(), st.integers(), st.floats(), st.booleans(), st.none())),
         _job_button_ids),
+    EntryPoint("export request", st.tuples(st.one_of(st.just("csv"), nasty_value()), nasty_text(), nasty_value()),
+               _export),
     EntryPoint("cli eval --text", nasty_text(), _cli_eval_text),
     EntryPoint("cli run ids", st.tuples(st.sampled_from(["eval", "analyze", "run-job"]),
                                         st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(

@@ -9,6 +9,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from core import store
@@ -137,3 +139,18 @@ def test_make_export_refuses_in_one_sentence(app_ctx, kind, run_id, text, words)
     assert data is None
     assert words in status.lower() if words else status == ""
     assert "Traceback" not in status and "\n" not in status
+
+
+@given(state=st.recursive(st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=4)),
+                          lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                  st.dictionaries(st.sampled_from(["camera", "eye", "up", "center",
+                                                                                   "x", "y", "z", "xaxis", "yaxis"]),
+                                                                  inner, max_size=4)), max_leaves=12),
+       three_d=st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_any_view_state_gives_only_finite_numbers(state, three_d):
+    view = fx.safe_view_state(state, three_d)
+    numbers = [v for part in view.get("camera", {}).values() for v in part.values()] if three_d else \
+        [v for r in view.values() for v in r]
+    assert all(isinstance(v, float) and np.isfinite(v) for v in numbers)
+    assert set(view) <= ({"camera"} if three_d else {"xaxis", "yaxis"})
