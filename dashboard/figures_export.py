@@ -156,7 +156,7 @@ def trajectory_gif(analysis, class_names: list[str], ordered: bool, traj, three_
     caption = fig.text(0.01, 0.985, "", va="top", fontsize=11, animated=True)
     if three_d:
         ax.view_init(*_camera_angles(view))
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.92)
+    fig.subplots_adjust(left=0.07 if three_d else 0.1, right=0.74 if three_d else 0.98, bottom=0.1, top=0.92)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
@@ -171,7 +171,7 @@ def trajectory_gif(analysis, class_names: list[str], ordered: bool, traj, three_
         for artist in (path, head, caption):
             fig.draw_artist(artist)
         frames.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB"))
-    palette = frames[-1].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    palette = frames[-1].quantize(colors=255, method=Image.Quantize.FASTOCTREE)  # octree keeps the pale class hues
     gif = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     out = io.BytesIO()
     durations = [GIF_FRAME_MS] * (len(gif) - 1) + [GIF_HOLD_MS]
@@ -214,4 +214,7 @@ def _draw_background(ax, analysis, class_names, ordered, dims, view) -> None:
             if axis in view:
                 setter(*view[axis])
     ax.tick_params(labelsize=8)
-    ax.legend(loc="lower left", fontsize=8, markerscale=2, framealpha=0.7)
+    if dims == 3:  # beside the scene: inside it would cover an axis
+        ax.figure.legend(loc="center right", fontsize=8, markerscale=2, frameon=False)
+    else:
+        ax.legend(loc="lower left", fontsize=8, markerscale=2, framealpha=0.7)

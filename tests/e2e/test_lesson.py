@@ -78,6 +78,15 @@ def test_explore_links_to_the_same_view_in_lesson_mode(real_page):
     page.goto(f"{page.base_url}/?{query}")
     page.wait_for_function("() => (document.querySelector('#lesson-link') || {}).href"
                            " && document.querySelector('#lesson-link').href.includes('red+red+green')", timeout=30_000)
-    page.click("#lesson-link")
+    page.evaluate("() => document.getElementById('lesson-link').click()")  # the 3D draw keeps the page busy
     s = wait_shown(page, "s.label === '3 / 3 words' && s.points === 3")
     assert page.is_visible("#lesson-rotate") and "view=3d" in page.url
+    eye = "id => { const e = document.querySelector('#' + id + ' .js-plotly-plot')._fullLayout.scene.camera.eye; " \
+          "return [e.x, e.y, e.z]; }"
+    before = page.evaluate(eye, "lesson-cloud")
+    page.keyboard.press("r")  # slow rotation: the camera turns about the vertical axis, the cloud layer with it
+    page.wait_for_function(f"() => ({eye})('lesson-cloud')[0] !== {before[0]}", timeout=30_000)
+    page.keyboard.press("r")
+    over, cloud = page.evaluate(eye, "lesson-graph"), page.evaluate(eye, "lesson-cloud")
+    assert abs(cloud[2] - before[2]) < 1e-9 and abs(cloud[0] ** 2 + cloud[1] ** 2 - before[0] ** 2 - before[1] ** 2) < 1e-6
+    assert max(abs(a - b) for a, b in zip(over, cloud)) < 0.05  # the layers turn together
