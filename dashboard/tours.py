@@ -95,7 +95,8 @@ def parse_tour(slug: str, raw_text: str, known_models=None) -> Tour:
                 _text(raw, "summary", f"The tour {slug!r}", 400, required=False), steps)
 
 
-def load_tour(slug, known_models=None, folder: Path = TOURS_DIR) -> Tour:
+def load_tour(slug, known_models=None, folder: Path | None = None) -> Tour:
+    folder = TOURS_DIR if folder is None else folder
     if not isinstance(slug, str) or not SLUG.fullmatch(slug):
         raise TourError("A tour name is lower-case letters, digits and dashes, such as line-attractor.")
     path = folder / f"{slug}.json"
@@ -107,7 +108,8 @@ def load_tour(slug, known_models=None, folder: Path = TOURS_DIR) -> Tour:
     return parse_tour(slug, path.read_text(encoding="utf-8", errors="replace"), known_models)
 
 
-def list_tours(folder: Path = TOURS_DIR) -> list[str]:
+def list_tours(folder: Path | None = None) -> list[str]:
+    folder = TOURS_DIR if folder is None else folder
     return sorted(p.stem for p in folder.glob("*.json") if SLUG.fullmatch(p.stem)) if folder.is_dir() else []
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from core import store
 from dashboard.tours import TourError, list_tours, load_tour, parse_tour, tour_step_index
+from tests.conftest import TINY_RUN_ID
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_STORE = REPO / "models_store"
@@ -83,6 +84,37 @@ def test_the_lesson_page_explains_a_bad_tour(app_ctx):
     assert "uses the model 'gru-imdb', which is not in this store" in text
     text = str(lesson.layout(model="nope", text="red green"))
     assert "There is no model named 'nope'" in text
+
+
+def test_a_tour_step_sets_model_text_view_caption_and_links_its_neighbours(app_ctx, tmp_path, monkeypatch):
+    from dash import dcc
+
+    from dashboard import ids, tours
+    from dashboard.pages import lesson
+    steps = [{"model": TINY_RUN_ID, "text": f"red green red {'the ' * i}", "caption": f"Caption {i}.", "tokens": i}
+             for i in range(1, 4)]
+    (tmp_path / "tiny-tour.json").write_text(json.dumps({"title": "Tiny tour", "steps": steps}))
+    monkeypatch.setattr(tours, "TOURS_DIR", tmp_path)
+    page = lesson.layout(tour="tiny-tour", step="2")
+    found = {}
+
+    def walk(node):
+        if getattr(node, "id", None):
+            found[node.id] = node
+        if isinstance(node, dcc.Link):
+            found.setdefault("links", []).append((node.children, node.href))
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children] if children is not None else []:
+            walk(child)
+
+    walk(page)
+    assert found[ids.LESSON_CAPTION].children == "Caption 2." and not found[ids.LESSON_CAPTION].hidden
+    assert found[ids.LESSON_STEP].data == 2 and found[ids.LESSON_TOUR_STEP].children == "step 2 / 3"
+    assert found[ids.LESSON_DATA].data[TINY_RUN_ID]["tokens"] == ["red", "green", "red", "the", "the"]
+    hrefs = dict(found["links"])
+    assert hrefs["◀ back"] == "/lesson?tour=tiny-tour&step=1" and hrefs["next ▶"] == "/lesson?tour=tiny-tour&step=3"
+    assert found[ids.LESSON_MESSAGE].hidden
+    assert lesson.layout(tour="tiny-tour", step="3").children[2].data == 3
 
 
 # ---- the captions, checked on the bundled models -----------------------------------------------------------
