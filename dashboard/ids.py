@@ -126,3 +126,31 @@ ATTENTION_EXAMPLE = "attention-example"
 ATTENTION_VIEW = "attention-view"
 ATTENTION_TABLE = "attention-table"
 ATTENTION_OUTPUT = "attention-output"
+
+# ---- Export (buttons on Explore: dashboard/components/export_buttons.py, assets/export.js) ----------
+EXPORT_PNG = "export-png"
+EXPORT_SVG = "export-svg"
+EXPORT_HTML = "export-html"
+EXPORT_CSV = "export-csv"
+EXPORT_GIF = "export-gif"
+EXPORT_REQUEST = "export-request"            # {kind, view, at}: which file the server should make, and the camera
+EXPORT_DOWNLOAD = "export-download"          # the server's files (HTML, CSV, GIF)
+EXPORT_IMAGE_DOWNLOAD = "export-image-download"  # the browser's files (PNG, SVG of the current view)
+EXPORT_STATUS = "export-status"
+
+# ---- Lesson mode (/lesson: dashboard/pages/lesson.py, assets/lesson.js) -------------------------------
+LESSON_DATA = "lesson-data"
+LESSON_INFO = "lesson-info"
+LESSON_STEP = "lesson-step"              # tokens shown (0..n); assets/lesson.js sets it from the keyboard
+LESSON_CLOUD = "lesson-cloud"
+LESSON_GRAPH = "lesson-graph"
+LESSON_CAPTION = "lesson-caption"
+LESSON_MESSAGE = "lesson-message"
+LESSON_PREDICTION = "lesson-prediction"
+LESSON_STRIP = "lesson-strip"
+LESSON_PLAY = "lesson-play"
+LESSON_SPEED = "lesson-speed"
+LESSON_ROTATE = "lesson-rotate"
+LESSON_STEP_LABEL = "lesson-step-label"
+LESSON_TOUR_STEP = "lesson-tour-step"
+LESSON_LINK = "lesson-link"              # on Explore: this view in lesson mode

@@ -189,8 +189,8 @@ class EntryPoint:
 
 
 PAGES = ("/", "/fixed-points", "/geometry", "/words", "/linearization", "/decomposition", "/compare", "/train",
-         "/models")
-QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "__proto__", "constructor", "")
+         "/models", "/lesson")
+QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "tour", "step", "__proto__", "constructor", "")
 
 
 def url_search() -> st.SearchStrategy[str]:
@@ -256,6 +256,17 @@ def _page_url(c: DashClient, run_id: str, value) -> None:
     path, search = value
     response = check_dash_response(c.page(path, search))
     assert "_pages_content" in response
+
+
+def _export(c: DashClient, run_id: str, value) -> None:
+    """Explore's export request (assets/export.js writes it; tampered, it may hold anything) with any text: the CSV
+    (cheap; the HTML and GIF read the same text and view the same way, tests/dashboard/test_export.py) or nothing."""
+    kind, text, view = value
+    resp = c.call("export-download.data", [("export-request", "data", {"kind": kind, "view": view})],
+                  [("model-picker", "value", run_id), ("sentence-input", "value", text), ("view-mode", "value", "2d")])
+    data = check_dash_response(resp).get("export-download", {}).get("data")
+    if isinstance(data, dict):
+        assert kind == "csv" and data["filename"].startswith(run_id + "_") and "/" not in data["filename"]
 
 
 def _cli_eval_text(c, run_id: str, text) -> None:
@@ -358,6 +369,8 @@ ENTRY_POINTS = (
     # reading the folder it is given is what `import` is for: the canaries are no trap for it
     EntryPoint("cli import", st.tuples(st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(
         lambda t: not t.startswith("-") and CANARY not in t), nasty_text()), _cli_import),
+    EntryPoint("export request", st.tuples(st.one_of(st.just("csv"), nasty_value()), nasty_text(), nasty_value()),
+               _export),
     EntryPoint("cli eval --text", nasty_text(), _cli_eval_text),
     EntryPoint("cli run ids", st.tuples(st.sampled_from(["eval", "analyze", "run-job"]),
                                         st.one_of(st.sampled_from(PATH_LIKE), nasty_text()).filter(

@@ -7,7 +7,9 @@ import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
 from dashboard import ids
+from dashboard.components.export_buttons import export_row
 from dashboard.components.help import explore_help
+from dashboard.components.lesson_link import lesson_link
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
 from dashboard.explore_logic import (DEFAULT_VIEW, example_chips, examples_of, load_model_view,
@@ -50,6 +52,8 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
                               className="copy-link"),
                 html.Span("Copy link", className="copy-label"),
             ]),
+            export_row(),
+            lesson_link(),
         ]),
         html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
                  hidden=not state.message),
