@@ -16,14 +16,15 @@ from typing import Any
 from core.cells import CELLS
 
 __all__ = [
-    "CELL_TYPES", "TASK_NAMES", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError",
+    "CELL_TYPES", "TASK_NAMES", "NGRAM_TASKS", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE", "ConfigError", "RunIdError",
     "check_run_id",
     "ModelConfig", "TaskConfig", "TrainConfig", "RunConfig", "store_dir", "user_store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
 CELL_TYPES = tuple(CELLS)
-TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb")
+TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb", "negation", "intensifiers", "bigram")
+NGRAM_TASKS = ("negation", "intensifiers", "bigram")  # word-combination tasks (core.tasks.ngram), 2 classes
 PRETRAINED = {"": None, "glove50": 50}  # pretrained word vectors -> their dimension (data/glove_imdb)
 RUN_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 
@@ -135,6 +136,8 @@ class TaskConfig:
         if self.name not in TASK_NAMES:
             raise ConfigError(f"unknown task {self.name!r}; choose one of {', '.join(TASK_NAMES)}")
         _check_int("num_classes", self.num_classes, 2, 10)
+        if self.name in NGRAM_TASKS and self.num_classes != 2:
+            raise ConfigError(f"the {self.name} task has 2 classes")
         if self.name == "ordered" and self.num_classes not in (3, 5):
             raise ConfigError("the ordered task has 3 or 5 classes")
         _check_int("min_len", self.min_len, 1, 10_000)

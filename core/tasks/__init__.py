@@ -9,6 +9,7 @@ from core.config import TaskConfig
 from core.tasks.base import EncodedSplit, Split, TaskData, encode_split
 from core.tasks.corpora import load_corpus_task
 from core.tasks.imdb import load_imdb_task
+from core.tasks.ngram import NGRAM_TASKS, make_ngram_task
 from core.tasks.synthetic import make_synthetic_task
 
 __all__ = ["Split", "TaskData", "EncodedSplit", "encode_split", "load_task"]
@@ -18,6 +19,8 @@ def load_task(config: TaskConfig) -> TaskData:
     config.validate()
     if config.is_synthetic:
         return make_synthetic_task(config)
+    if config.name in NGRAM_TASKS:
+        return make_ngram_task(config)
     if config.name == "imdb":
         return load_imdb_task(config)
     return load_corpus_task(config)

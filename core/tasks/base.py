@@ -38,6 +38,7 @@ class TaskData:
     ordered: bool = False      # classes are ordered ratings (report mean absolute error)
     multilabel: bool = False
     source: str = "synthetic"
+    heldout: Split | None = None  # word-combination tasks: sequences decided by combinations no training text has
 
 
 @dataclass(frozen=True)
