@@ -124,16 +124,19 @@ class JobRegistry:
         """Queue a job, or raise JobRefused (ConfigError) saying why not; the name is reserved atomically."""
         config.validate()
         check_analysable(config)
-        estimate = estimate_seconds(config)
+        return self.enqueue(config.run_id, config.to_dict(), estimate_seconds(config), owner,
+                            "use fewer steps or units")
+
+    def enqueue(self, run_id: str, config: dict, estimate: float, owner: str = "", shorter: str = "") -> JobStatus:
+        """Queue a job record (a run's config, or a study's ``{"study": name}``) under the queue's rules."""
         limit = self.limits.max_estimate_s
         if limit is not None and estimate > limit:
             raise JobRefused(f"This job would take about {duration_text(estimate)}, over this server's limit of "
-                             f"{duration_text(limit)}: use fewer steps or units.")
+                             f"{duration_text(limit)}" + (f": {shorter}." if shorter else "."))
         with self._lock():
             jobs = self._tidy()
-            self._check_admission(jobs, config.run_id, owner)
-            status = JobStatus(uuid.uuid4().hex[:12], config.run_id, config.to_dict(), estimate_s=estimate,
-                               owner=owner)
+            self._check_admission(jobs, run_id, owner)
+            status = JobStatus(uuid.uuid4().hex[:12], run_id, config, estimate_s=estimate, owner=owner)
             self.save(status)
         return status
 
