@@ -127,11 +127,13 @@ class JobRegistry:
         return self.enqueue(config.run_id, config.to_dict(), estimate_seconds(config), owner,
                             "use fewer steps or units")
 
-    def enqueue(self, run_id: str, config: dict, estimate: float, owner: str = "", shorter: str = "") -> JobStatus:
-        """Queue a job record (a run's config, or a study's ``{"study": name}``) under the queue's rules."""
-        limit = self.limits.max_estimate_s
-        if limit is not None and estimate > limit:
-            raise JobRefused(f"This job would take about {duration_text(estimate)}, over this server's limit of "
+    def enqueue(self, run_id: str, config: dict, estimate: float, owner: str = "", shorter: str = "",
+                longest_run: float | None = None) -> JobStatus:
+        """Queue a job record (a run's config, or a study's ``{"study": name}``) under the queue's rules; the time
+        limit applies to each model the job trains (``longest_run``, default the whole estimate)."""
+        limit, checked = self.limits.max_estimate_s, estimate if longest_run is None else longest_run
+        if limit is not None and checked > limit:
+            raise JobRefused(f"This job would take about {duration_text(checked)}, over this server's limit of "
                              f"{duration_text(limit)}" + (f": {shorter}." if shorter else "."))
         with self._lock():
             jobs = self._tidy()

@@ -91,10 +91,12 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
 
 
 def queue_study(registry: JobRegistry, name: str, owner: str = "") -> JobStatus:
-    """Queue a study (``core.studies``) as one job: its points land in the registry's store one by one."""
+    """Queue a study (``core.studies``) as one job: its points land in the registry's store one by one. The
+    server's time limit applies to each model of it, not to the whole sweep."""
     if name not in STUDIES:
         raise JobRefused(f"There is no study {str(name)[:40]!r}.")
-    return registry.enqueue(f"study-{name}", {"study": name}, estimate_study_seconds(name), owner)
+    total, longest = estimate_study_seconds(name)
+    return registry.enqueue(f"study-{name}", {"study": name}, total, owner, longest_run=longest)
 
 
 def _run_study_job(status: JobStatus, registry: JobRegistry) -> JobStatus:

@@ -93,10 +93,11 @@ def _study(name) -> Study:
     return STUDIES[name]
 
 
-def estimate_study_seconds(name: str) -> float:
-    """A rough duration on one thread of this kind of machine: per point, training plus analysis."""
+def estimate_study_seconds(name: str) -> tuple[float, float]:
+    """(the whole study, its longest model): rough durations on one thread, training plus analysis per model."""
     from core.job_registry import estimate_seconds  # the per-run estimate the Train page uses
-    return sum(estimate_seconds(p.config) for p in _study(name).points)
+    each = [estimate_seconds(p.config) for p in _study(name).points]
+    return sum(each), max(each)
 
 
 def analysis_options(units: int) -> dict:

@@ -98,3 +98,13 @@ ATTENTION_EXAMPLE = "attention-example"
 ATTENTION_VIEW = "attention-view"
 ATTENTION_TABLE = "attention-table"
 ATTENTION_OUTPUT = "attention-output"
+
+# ---- Studies (issue 19) ----------------------------------------------------------------------------
+STUDY_PICK = "study-pick"
+STUDY_BODY = "study-body"
+STUDY_GRAPH = "study-graph"      # pattern-matching type, one per figure
+STUDY_RUN = "study-run"
+STUDY_RUN_MESSAGE = "study-run-message"
+STUDY_JOBS = "study-jobs"
+STUDY_POLL = "study-poll"
+STUDY_URL_SYNC = "study-url-sync"

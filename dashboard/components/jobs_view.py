@@ -34,7 +34,9 @@ def _card(job: JobStatus, position: int, mine: bool) -> html.Div:
     if job.state in ACTIVE_STATES and not job.cancel_requested and mine:
         actions.append(html.Button("Cancel", id={"type": ids.JOB_CANCEL, "index": job.job_id}, className="small-button"))
     if job.state == "succeeded":
-        actions.append(dcc.Link("Open in Explore →", href=f"/?model={job.run_id}", className="job-link"))
+        study = job.config.get("study") if isinstance(job.config, dict) else None
+        href = f"/studies?study={study}" if isinstance(study, str) else f"/?model={job.run_id}"
+        actions.append(dcc.Link("Open in Studies →" if study else "Open in Explore →", href=href, className="job-link"))
     return html.Div(className=f"job-card {job.state}", id=ids.job_card(job.job_id), children=[
         html.Div(details + actions, className="job-line"),
         html.Div(className="progress", children=[html.Div(className="progress-bar", style={"width": f"{pct}%"})],
