@@ -147,7 +147,7 @@ def make_ngram_task(config: TaskConfig) -> TaskData:
     train = _split(rng, config, config.n_train)
     val = _split(rng, config, config.n_val)
     test = _split(rng, config, config.n_test)
-    heldout = _split(rng, config, max(200, config.n_test // 2), heldout=True)
+    heldout = _split(rng, config, max(50, config.n_test // 2), heldout=True)
     return TaskData(config=config, class_names=CLASS_NAMES, vocab=Vocab.build(train.tokens, max_size=config.vocab_cap),
                     train=train, val=val, test=test, examples=_examples(config.name),
                     source="synthetic word combinations (core/tasks/ngram.py)", heldout=heldout)

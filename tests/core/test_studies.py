@@ -30,7 +30,7 @@ def test_study_definitions_are_valid_small_runs():
 
 def tiny_point(cell: str, seed: int = 0) -> StudyPoint:
     run_id = f"st-tiny-{cell}"
-    task = TaskConfig("negation", 2, min_len=6, max_len=12, n_train=300, n_val=60, n_test=100)
+    task = TaskConfig("negation", 2, min_len=6, max_len=12, n_train=300, n_val=60, n_test=60)
     train = TrainConfig(steps=30, batch_size=16, eval_every=10, patience=100, seed=seed)
     return StudyPoint(run_id, RunConfig(run_id, ModelConfig(cell, 4, 4, num_classes=2), task, train))
 
