@@ -19,6 +19,7 @@ from core import atomic, store
 from core.analysis import analyze_bundle
 from core.baselines import tfidf_accuracy
 from core.config import ModelConfig, RunConfig, TaskConfig, TrainConfig, store_dir, user_store_dir
+from core.job_registry import estimate_seconds
 from core.pipeline import code_version, train_run
 from core.study_metrics import point_metrics
 from core.tasks import TaskData, load_task
@@ -95,7 +96,6 @@ def _study(name) -> Study:
 
 def estimate_study_seconds(name: str) -> tuple[float, float]:
     """(the whole study, its longest model): rough durations on one thread, training plus analysis per model."""
-    from core.job_registry import estimate_seconds  # the per-run estimate the Train page uses
     each = [estimate_seconds(p.config) for p in _study(name).points]
     return sum(each), max(each)
 

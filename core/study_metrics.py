@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from core.models import build_model
+from core.summary import model_summary
 from core.tasks import TaskData
 from core.tasks.ngram import A_WORDS, B_WORDS, FILLER, MODIFIERS, NEGATIVE, POSITIVE
 
@@ -109,7 +110,6 @@ def valence_bias(model, vocab, h_bxn: torch.Tensor, seed: int = 0) -> dict:
 
 def point_metrics(bundle, data: TaskData, seed: int = 0) -> dict:
     """Every figure a study table holds for one bundle (accuracy and geometry from its metrics and analysis)."""
-    from core.summary import model_summary  # the analysis view: loaded only when a point is measured
     model = bundle.model
     summary = model_summary(bundle)
     h = visited_sample(model, bundle.vocab, data, seed=seed)

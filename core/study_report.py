@@ -117,9 +117,8 @@ def answer(summary: dict) -> list[str]:
         return []
     kind = _kind(summary)
     lines = {"cells": _cells_answer, "width": _width_answer, "relu-tanh": _relu_answer}.get(kind, lambda s: [])(summary)
-    runtime = _num(summary.get("runtime_s"))
     trained = sum(_num(p.get("train_s")) + _num(p.get("analysis_s")) for p in summary["points"])
-    if not math.isnan(trained):
+    if not math.isnan(trained):  # the bundles' own timings: a resumed run's wall time would hide the training
         lines.append(f"Training and analysis of its {len(summary['points'])} models took {trained / 60:.0f} min "
-                     f"({summary.get('machine', 'this machine')}); the whole run {runtime / 60:.0f} min.")
+                     f"({summary.get('machine', 'this machine')}, shared with other work).")
     return lines

@@ -10,8 +10,9 @@
 
 Every task keeps a few word combinations out of its train / validation / test splits (``HELDOUT``: the second
 modifier with two of the words, which the first modifier still modifies as often as any word; two A-B pairs); the
-``heldout`` split holds sequences where reading those combinations the naive way (the plain word; the
-opposite pair sign) would change the label, so its accuracy measures whether the combination rule generalized.
+``heldout`` split holds sequences whose label those combinations decide (without their evidence the label would
+differ or tie), so its accuracy measures whether the combination rule generalized
+(bigram: held-out texts are independent pairs, not quartets, so no seen pair reveals a held-out pair's sign).
 Labels: 0 negative, 1 positive; a tie (score 0) is redrawn.
 """
 from __future__ import annotations
@@ -46,25 +47,24 @@ def _is_heldout(task: str, prev: str, tok: str) -> bool:
     return prev == MODIFIERS[task][1] and tok in HELDOUT[task]
 
 
-def ngram_score(tokens: list[str], task: str, naive_heldout: bool = False) -> int:
-    """The summed evidence; with ``naive_heldout`` the held-out combinations are read the naive way
-    (the plain word without its modifier; a held-out pair with the opposite sign)."""
+def ngram_score(tokens: list[str], task: str, drop_heldout: bool = False) -> int:
+    """The summed evidence; with ``drop_heldout`` the held-out combinations count nothing."""
     score, prev = 0, ""
     for tok in tokens:
-        naive = naive_heldout and _is_heldout(task, prev, tok)
-        if task == "bigram":
+        if drop_heldout and _is_heldout(task, prev, tok):
+            pass
+        elif task == "bigram":
             if prev in A_WORDS and tok in B_WORDS:
-                score += A_WORDS[prev] * B_WORDS[tok] * (-1 if naive else 1)
+                score += A_WORDS[prev] * B_WORDS[tok]
         elif tok in POLARITY:
-            factor = MODIFIER_FACTOR[task] if prev in MODIFIERS[task] and not naive else 1
-            score += POLARITY[tok] * factor
+            score += POLARITY[tok] * (MODIFIER_FACTOR[task] if prev in MODIFIERS[task] else 1)
         prev = tok
     return score
 
 
-def ngram_label(tokens: list[str], task: str, naive_heldout: bool = False) -> int | None:
+def ngram_label(tokens: list[str], task: str, drop_heldout: bool = False) -> int | None:
     """1 (positive) for a positive score, 0 for a negative one, None for a tie."""
-    score = ngram_score(tokens, task, naive_heldout)
+    score = ngram_score(tokens, task, drop_heldout)
     return None if score == 0 else int(score > 0)
 
 
@@ -106,8 +106,14 @@ def _quartet(rng: np.random.Generator, allow_heldout: bool) -> list[list[str]]:
 
 
 def _draw_bigram(rng: np.random.Generator, length: int, allow_heldout: bool) -> list[str]:
+    """Training texts: quartets (a bag of words at chance). Held-out texts: independent pairs, since a quartet's
+    partner pair has the same sign as a held-out pair and would give its sign away."""
     quartets = int(rng.choice([q for q in (1, 3, 5) if 4 * q <= max(length, 4)]))
-    units = [p for _ in range(quartets) for p in _quartet(rng, allow_heldout)]
+    if allow_heldout:
+        a_words, b_words = list(A_WORDS), list(B_WORDS)
+        units = [[a_words[rng.integers(4)], b_words[rng.integers(4)]] for _ in range(2 * quartets)]
+    else:
+        units = [p for _ in range(quartets) for p in _quartet(rng, allow_heldout)]
     units += [[FILLER[i]] for i in rng.integers(0, len(FILLER), max(0, length - 4 * quartets))]
     order = rng.permutation(len(units))
     return [tok for i in order for tok in units[i]]
@@ -126,7 +132,7 @@ def _split(rng: np.random.Generator, config: TaskConfig, size: int, heldout: boo
         tries += 1
         toks = _draw(rng, config, allow_heldout=heldout)
         label = ngram_label(toks, config.name)
-        if label is None or (heldout and ngram_label(toks, config.name, naive_heldout=True) == label):
+        if label is None or (heldout and ngram_label(toks, config.name, drop_heldout=True) == label):
             continue
         tokens.append(toks)
         labels.append(label)

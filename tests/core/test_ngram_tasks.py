@@ -44,13 +44,14 @@ def test_bigram_rule(text, score):
     assert ngram_score(text.split(), "bigram") == score
 
 
-def test_labels_and_the_naive_reading_of_heldout_combinations():
+def test_labels_and_dropping_heldout_combinations():
     assert ngram_label("not good".split(), "negation") == 0 and ngram_label("the".split(), "negation") is None
     assert ngram_label("never fun".split(), "negation") == 0
-    assert ngram_label("never fun".split(), "negation", naive_heldout=True) == 1    # read as plain "fun"
-    assert ngram_label("not fun".split(), "negation", naive_heldout=True) == 0      # not held out: unchanged
-    assert ngram_score("really boring".split(), "intensifiers", naive_heldout=True) == -1
-    assert ngram_label("star glow".split(), "bigram", naive_heldout=True) == 0      # the opposite sign
+    assert ngram_label("never fun".split(), "negation", drop_heldout=True) is None  # its evidence dropped
+    assert ngram_score("good never fun never boring".split(), "negation", drop_heldout=True) == 1
+    assert ngram_label("not fun".split(), "negation", drop_heldout=True) == 0       # not held out: unchanged
+    assert ngram_score("really boring bad".split(), "intensifiers", drop_heldout=True) == -1
+    assert ngram_score("star glow sun rise sky rise".split(), "bigram", drop_heldout=True) == 1
     assert uses_heldout("a never boring".split(), "negation") and not uses_heldout("boring never".split(), "negation")
     assert not uses_heldout("a not boring".split(), "negation")
 
@@ -72,7 +73,7 @@ def test_generated_labels_follow_the_rule_and_heldout_stays_out(task):
     held = task.heldout
     assert len(held) == 300 and 0.25 < held.labels.mean() < 0.75
     for toks, label in zip(held.tokens, held.labels):
-        assert ngram_label(toks, name) == label != ngram_label(toks, name, naive_heldout=True)
+        assert ngram_label(toks, name) == label != ngram_label(toks, name, drop_heldout=True)
 
 
 TINY = dict(min_len=10, max_len=30, n_train=100, n_val=20, n_test=40)
