@@ -14,7 +14,9 @@ __all__ = ["TABLE_COLUMNS", "table_rows", "format_table", "answer", "ADDITIVE", 
 ADDITIVE, MULTIPLICATIVE = ("tanh", "relu"), ("mrnn", "gru", "lstm")
 MARGIN = 0.05           # accuracy points by which one family must beat the other to count as "better"
 LAZY_SLOPE = -0.2       # log-log slope of weight distance vs width below which training counts as lazier
+LEARNED = 0.75          # test accuracy below which a width did not learn the task: left out of the slope
 BIAS_FACTOR = 1.5       # ReLU's mean |bias| must exceed tanh's by this factor to support the claim
+MIN_EFFECT = 0.1        # ... and be at least this large (10% of a typical margin; 10% asymmetry) to count at all
 TABLE_COLUMNS = {
     "cells": ("task", "cell", "test_accuracy", "heldout_accuracy", "kick_ratio", "context_separation", "dims95",
               "n_fixed_points", "train_s"),
@@ -88,12 +90,14 @@ def _width_answer(summary: dict) -> list[str]:
     points, out = summary["points"], []
     for cell in sorted({p["cell"] for p in points}):
         mine = sorted((p for p in points if p["cell"] == cell), key=lambda p: p["units"])
-        slope = _slope(points, cell, "weight_distance")
+        failed = [p["units"] for p in mine if not _num(p.get("test_accuracy")) >= LEARNED]
+        slope = _slope([p for p in mine if p["units"] not in failed], cell, "weight_distance")
         accs = [_num(p.get("test_accuracy")) for p in mine]
         dims = [p.get("dims95") for p in mine]
         fps = [p.get("n_fixed_points") for p in mine]
         lazy = "lazier with width" if slope < LAZY_SLOPE else "not clearly lazier with width"
-        out.append(f"{cell}: weight distance ~ width^{slope:.2f} ({lazy}); accuracy {min(accs):.0%}–{max(accs):.0%} "
+        note = f" (widths {failed} did not learn the task, accuracy < {LEARNED:.0%}, and are left out)" if failed else ""
+        out.append(f"{cell}: weight distance ~ width^{slope:.2f}{note}, {lazy}; accuracy {min(accs):.0%}–{max(accs):.0%} "
                    f"from {mine[0]['units']} to {mine[-1]['units']} units; dims for 95% {dims}; fixed points {fps}.")
     return out
 
@@ -104,10 +108,10 @@ def _relu_answer(summary: dict) -> list[str]:
                  _mean([{**p, "a": abs(_num(p.get("kick_asymmetry")))} for p in points], "a", cell=c))
              for c in ("relu", "tanh")}
     (rb, ra), (tb, ta) = stats["relu"], stats["tanh"]
-    bias_ok, asym_ok = rb > BIAS_FACTOR * tb, ra > BIAS_FACTOR * ta
+    bias_ok, asym_ok = rb > max(BIAS_FACTOR * tb, MIN_EFFECT), ra > max(BIAS_FACTOR * ta, MIN_EFFECT)
     verdict = "supported" if bias_ok and asym_ok else ("partly supported" if bias_ok or asym_ok else "not supported")
-    return [f"The claim predicts larger |neutral bias| and |kick asymmetry| for ReLU than for tanh (by {BIAS_FACTOR}x "
-            f"here); measured mean over seeds: |neutral bias| ReLU {rb:.2f} vs tanh {tb:.2f}, |asymmetry| ReLU "
+    return [f"The claim predicts larger |neutral bias| and |kick asymmetry| for ReLU than for tanh (here: {BIAS_FACTOR}x "
+            f"and at least {MIN_EFFECT}); measured mean over seeds: |neutral bias| ReLU {rb:.2f} vs tanh {tb:.2f}, |asymmetry| ReLU "
             f"{ra:.2f} vs tanh {ta:.2f}: {verdict}."]
 
 

@@ -100,11 +100,17 @@ def test_answers_are_computed_from_the_numbers():
     width = {"name": "width", "runtime_s": 60, "points": [
         _row(cell="gru", units=u, test_accuracy=0.9, weight_distance=3.0 * u ** -0.5, dims95=5, n_fixed_points=3)
         for u in (16, 64, 256)]}
-    assert "width^-0.50 (lazier with width)" in answer(width)[0]
+    assert "width^-0.50, lazier with width" in answer(width)[0]
+    width["points"][-1]["test_accuracy"] = 0.5   # a width that did not learn: out of the fit, and said so
+    width["points"][-1]["weight_distance"] = 9.0
+    assert "width^-0.50 (widths [256] did not learn the task" in answer(width)[0]
     relu = {"name": "relu-tanh", "runtime_s": 60, "points": [
         _row(cell=c, seed=s, neutral_bias=b * (-1) ** s, kick_asymmetry=a)
         for c, b, a in (("relu", 0.4, 0.3), ("tanh", 0.1, 0.02)) for s in range(3)]}
     assert answer(relu)[0].endswith(": supported.")
     relu["points"][0:3] = [_row(cell="relu", seed=s, neutral_bias=0.1, kick_asymmetry=0.3) for s in range(3)]
     assert answer(relu)[0].endswith(": partly supported.")
+    relu["points"][0:3] = [_row(cell="relu", seed=s, neutral_bias=0.1, kick_asymmetry=0.05) for s in range(3)]
+    relu["points"][3:] = [_row(cell="tanh", seed=s, neutral_bias=0.1, kick_asymmetry=0.01) for s in range(3)]
+    assert answer(relu)[0].endswith(": not supported.")  # 5x the asymmetry, but 5% of nothing is no bias
     assert "took 1 min" in answer(relu)[-1] and answer({"name": "cells", "points": []}) == []

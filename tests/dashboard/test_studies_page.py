@@ -30,7 +30,7 @@ def test_a_study_shows_its_claim_figures_answer_and_table(page, tmp_path):
     write_summary(tmp_path, width_summary())
     text = _text(page.layout(study="width"))
     assert "Claim tested:" in text and STUDIES["width"].claim in text
-    assert "weight distance ~ width^-0.50 (lazier with width)" in text   # computed from the numbers above
+    assert "weight distance ~ width^-0.50, lazier with width" in text   # computed from the numbers above
     assert "weight distance" in text and "n fixed points" in text    # the table's header
     figures = study_figures(width_summary())
     assert len(figures) == 4
