@@ -47,9 +47,9 @@ def test_study_page_shows_the_claim_answer_and_opens_a_point_on_explore(page, wi
     at = page.evaluate(CLICK_POINT_JS, [graph, 0, 0])
     page.mouse.move(at["x"], at["y"])
     page.mouse.click(at["x"], at["y"])
-    page.wait_for_url("**/?model=*")
+    page.wait_for_url("**/?model=*", timeout=60_000)  # a loaded 2-core machine can take long here
     assert f"model={TINY_RUN_ID}" in page.url and "text=red+red+green" in page.url
-    page.wait_for_function("""() => document.querySelectorAll('#token-strip .tok').length === 3""")
+    page.wait_for_function("""() => document.querySelectorAll('#token-strip .tok').length === 3""", timeout=60_000)
     assert TINY_RUN_ID in page.inner_text("#model-picker")
 
 
