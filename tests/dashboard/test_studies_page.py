@@ -82,4 +82,7 @@ def test_run_study_queues_a_job_the_page_lists(page, monkeypatch):
     cards = _text(page.show_jobs(1))
     assert "study-relu-tanh" in cards and "waiting" in cards
     assert "exists or is being trained" in page.run_study_job(1, "relu-tanh") and len(launched) == 1
+    settings().job_registry().update(launched[0], state="succeeded", stage="done", progress=1.0)
+    done = page.show_jobs(2)
+    assert "Open in Studies" in _text(done) and "/studies?study=relu-tanh" in str(done)
     settings().job_registry().delete(launched[0])
