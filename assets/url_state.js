@@ -17,6 +17,12 @@
         if (modelB) { params.set("model_b", modelB); }
         try { window.history.replaceState(null, "", window.location.pathname + "?" + params.toString()); } catch (e) { /* sandboxed */ }
         return "";
+      },
+      syncStudy: function (study) {  /* the Studies page: ?study=NAME */
+        try {
+          if (study) { window.history.replaceState(null, "", window.location.pathname + "?study=" + encodeURIComponent(study)); }
+        } catch (e) { /* sandboxed */ }
+        return "";
       }
     }
   });

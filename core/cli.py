@@ -22,6 +22,8 @@ from core.pipeline import train_run
 from core.presets import PRESETS, TEXT_TASKS, pretrained_for, text_task
 from core.seq2seq.cli import analyze_seq_command, is_seq_request, train_seq_command
 from core.seq2seq.pipeline import SEQ_PRESETS
+from core.studies import STUDIES, StudyError, run_study
+from core.study_report import answer, format_table
 
 __all__ = ["main"]
 
@@ -163,6 +165,19 @@ def cmd_bundle_all(args) -> int:
     return 0
 
 
+def cmd_study(args) -> int:
+    """Train, analyze and measure every point of a study, then print its table and the measured answer."""
+    torch.set_num_threads(1)  # the points are small: one thread, and other work shares the machine
+    if args.name not in STUDIES:
+        raise CliError(f"unknown study {args.name[:40]!r}; choose one of {', '.join(STUDIES)}")
+    bar, on_progress = _progress_bar(len(STUDIES[args.name].points), f"study {args.name}")
+    with bar:
+        summary = run_study(args.name, on_progress=on_progress, bundled=args.bundled)
+    print(format_table(summary))
+    print("\n".join(answer(summary)))
+    return 0
+
+
 def cmd_run_job(args) -> int:
     """Run one job from the job registry (the Train page starts this in its own process once the job holds a
     slot), then any jobs queued behind it."""
@@ -216,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bundle-all", help="regenerate every bundled pretrained model (train + analyze)")
     p.add_argument("--only", nargs="*", help="run ids to rebuild (default: all)")
     p.set_defaults(func=cmd_bundle_all)
+    p = sub.add_parser("study", help="run a study: a sweep of small models, trained, analyzed and measured")
+    p.add_argument("name", help=f"one of: {', '.join(STUDIES)}")
+    p.add_argument("--bundled", action="store_true", help="write into the bundled store (how the shipped studies were made)")
+    p.set_defaults(func=cmd_study)
     p = sub.add_parser("run-job", help="run a queued training job (used by the Train page)")
     p.add_argument("job_id")
     p.set_defaults(func=cmd_run_job)
@@ -227,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CliError, ConfigError, store.BundleError, ImportRefused, UserDataError) as err:
+    except (CliError, ConfigError, store.BundleError, ImportRefused, UserDataError, StudyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

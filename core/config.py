@@ -16,14 +16,16 @@ from typing import Any, ClassVar
 from core.cells import CELLS
 
 __all__ = [
-    "CELL_TYPES", "TASK_NAMES", "USER_DATA_TASKS", "DATASET_ID_RE", "PRETRAINED", "SCHEMA_VERSION", "RUN_ID_RE",
-    "ConfigError", "RunIdError", "check_run_id", "check_int", "check_float", "config_from_dict",
+    "CELL_TYPES", "TASK_NAMES", "USER_DATA_TASKS", "DATASET_ID_RE", "NGRAM_TASKS", "PRETRAINED", "SCHEMA_VERSION",
+    "RUN_ID_RE", "ConfigError", "RunIdError", "check_run_id", "check_int", "check_float", "config_from_dict",
     "ModelConfig", "TaskConfig", "TrainConfig", "RunConfigBase", "RunConfig", "store_dir", "user_store_dir", "repo_root",
 ]
 
 SCHEMA_VERSION = 1
 CELL_TYPES = tuple(CELLS)
-TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb", "csv", "imported")
+TASK_NAMES = ("categorical", "ordered", "multilabel", "reviews", "stars", "imdb", "negation", "intensifiers", "bigram",
+              "csv", "imported")
+NGRAM_TASKS = ("negation", "intensifiers", "bigram")  # word-combination tasks (core.tasks.ngram), 2 classes
 USER_DATA_TASKS = ("csv", "imported")  # their texts are a user's dataset (core.user_data), named by ``dataset``
 DATASET_ID_RE = re.compile(r"^[0-9a-f]{16}$")
 PRETRAINED = {"": None, "glove50": 50}  # pretrained word vectors -> their dimension (data/glove_imdb)
@@ -101,7 +103,7 @@ class ModelConfig:
     def validate(self) -> None:
         if self.cell not in CELL_TYPES:
             raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELL_TYPES)}")
-        check_int("units", self.units, 2, 512)
+        check_int("units", self.units, 2, 1024)  # the Train form stops at 512; width studies go to 1024
         check_int("embed_dim", self.embed_dim, 1, 1024)
         check_int("vocab_size", self.vocab_size, 3, 200_000)
         check_int("num_classes", self.num_classes, 2, 10)
@@ -143,6 +145,8 @@ class TaskConfig:
         if self.name not in USER_DATA_TASKS and self.dataset != "":
             raise ConfigError(f"the {self.name} task reads no user dataset")
         check_int("num_classes", self.num_classes, 2, 10)
+        if self.name in NGRAM_TASKS and self.num_classes != 2:
+            raise ConfigError(f"the {self.name} task has 2 classes")
         if self.name == "ordered" and self.num_classes not in (3, 5):
             raise ConfigError("the ordered task has 3 or 5 classes")
         check_int("min_len", self.min_len, 1, 10_000)

@@ -151,15 +151,22 @@ class JobRegistry:
         config.validate()
         check_analysable(config)
         estimate = analysis_seconds(config) if action == "import" else estimate_seconds(config)
-        limit = self.limits.max_estimate_s
-        if limit is not None and estimate > limit:
-            raise JobRefused(f"This job would take about {duration_text(estimate)}, over this server's limit of "
-                             f"{duration_text(limit)}: use fewer steps or units.")
+        return self.enqueue(config.run_id, config.to_dict(), estimate, owner, "use fewer steps or units",
+                            kind=config.kind, action=action, source=source)
+
+    def enqueue(self, run_id: str, config: dict, estimate: float, owner: str = "", shorter: str = "",
+                longest_run: float | None = None, **fields) -> JobStatus:
+        """Queue a job record (a run's config, or a study's ``{"study": name}``) under the queue's rules; the time
+        limit applies to each model the job trains (``longest_run``, default the whole estimate). ``fields``:
+        the record's kind, action and source (``JobStatus``)."""
+        limit, checked = self.limits.max_estimate_s, estimate if longest_run is None else longest_run
+        if limit is not None and checked > limit:
+            raise JobRefused(f"This job would take about {duration_text(checked)}, over this server's limit of "
+                             f"{duration_text(limit)}" + (f": {shorter}." if shorter else "."))
         with self._lock():
             jobs = self._tidy()
-            self._check_admission(jobs, config.run_id, owner)
-            status = JobStatus(uuid.uuid4().hex[:12], config.run_id, config.to_dict(), estimate_s=estimate,
-                               owner=owner, kind=config.kind, action=action, source=source)
+            self._check_admission(jobs, run_id, owner)
+            status = JobStatus(uuid.uuid4().hex[:12], run_id, config, estimate_s=estimate, owner=owner, **fields)
             self.save(status)
         return status
 

@@ -30,11 +30,12 @@ from core.seq2seq.analysis import analyze_seq_bundle
 from core.seq2seq.config import SEQ_KIND, SeqRunConfig
 from core.seq2seq.pipeline import train_seq_run
 from core.seq_store import load_seq_path
+from core.studies import STUDIES, StudyError, estimate_study_seconds, run_study
 from core.training import TrainingCancelled
 from core.user_data import UserDataError
 
 __all__ = ["JobStatus", "JobLimits", "JobRegistry", "JobRefused", "JobCancelled", "run_job", "run_claimed", "drain",
-           "ACTIVE_STATES", "estimate_seconds", "check_analysable"]
+           "ACTIVE_STATES", "estimate_seconds", "check_analysable", "queue_study"]
 
 log = logging.getLogger(__name__)
 MAX_CURVE_POINTS = 400
@@ -72,6 +73,8 @@ def run_claimed(status: JobStatus, registry: JobRegistry) -> JobStatus:
     job_id = status.job_id
     if registry.begin(job_id) is None:
         return registry.get(job_id)
+    if "study" in status.config:
+        return _run_study_job(status, registry)
     staging = atomic.new_temp_dir(registry.store_path, f"job{job_id}")
     try:
         path = _train_and_analyze(status, registry, staging)
@@ -113,6 +116,35 @@ def _train_and_analyze(status: JobStatus, registry: JobRegistry, staging) -> os.
     path = train_run(config, on_progress=report, store_path=staging, should_stop=stop, owner=status.owner)
     analyze_bundle(store.load_path(path), on_progress=_analysis_reporter(registry, job_id))
     return path
+def queue_study(registry: JobRegistry, name: str, owner: str = "") -> JobStatus:
+    """Queue a study (``core.studies``) as one job: its points land in the registry's store one by one. The
+    server's time limit applies to each model of it, not to the whole sweep."""
+    if name not in STUDIES:
+        raise JobRefused(f"There is no study {str(name)[:40]!r}.")
+    total, longest = estimate_study_seconds(name)
+    return registry.enqueue(f"study-{name}", {"study": name}, total, owner, longest_run=longest)
+
+
+def _run_study_job(status: JobStatus, registry: JobRegistry) -> JobStatus:
+    job_id = status.job_id
+
+    def report(event: dict) -> None:
+        registry.update(job_id, stage=f"{event['stage']} ({int(event['step']) + 1} of {event['total']})"[:80],
+                        progress=min(1.0, event["step"] / event["total"]))
+
+    try:
+        run_study(status.config["study"], registry.store_path, on_progress=report,
+                  should_stop=lambda: _cancel_requested(registry, job_id), owner=status.owner)
+        return registry.update(job_id, state="succeeded", stage="done", progress=1.0, finished=time.time())
+    except TrainingCancelled:
+        return registry.update(job_id, state="cancelled", stage="cancelled", finished=time.time(),
+                               message="Cancelled; the models finished so far were kept.")
+    except (ConfigError, store.BundleError, StudyError) as err:
+        return registry.update(job_id, state="failed", stage="failed", finished=time.time(), message=str(err))
+    except Exception as err:  # noqa: BLE001 - any crash becomes a one-sentence reason; details go to the log
+        log.exception("study job %s failed", job_id)
+        return registry.update(job_id, state="failed", stage="failed", finished=time.time(),
+                               message=f"The study failed ({err.__class__.__name__}); see the server log for details.")
 
 
 def _publish(path, target) -> None:

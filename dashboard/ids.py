@@ -154,3 +154,12 @@ LESSON_ROTATE = "lesson-rotate"
 LESSON_STEP_LABEL = "lesson-step-label"
 LESSON_TOUR_STEP = "lesson-tour-step"
 LESSON_LINK = "lesson-link"              # on Explore: this view in lesson mode
+# ---- Studies (issue 19) ----------------------------------------------------------------------------
+STUDY_PICK = "study-pick"
+STUDY_BODY = "study-body"
+STUDY_GRAPH = "study-graph"      # pattern-matching type, one per figure
+STUDY_RUN = "study-run"
+STUDY_RUN_MESSAGE = "study-run-message"
+STUDY_JOBS = "study-jobs"
+STUDY_POLL = "study-poll"
+STUDY_URL_SYNC = "study-url-sync"

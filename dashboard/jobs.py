@@ -21,14 +21,14 @@ from flask import current_app, has_app_context
 
 from core import store
 from core.config import ConfigError, RunConfig, repo_root
-from core.jobs import ACTIVE_STATES, JobRegistry, JobStatus, drain
+from core.jobs import ACTIVE_STATES, JobRegistry, JobStatus, drain, queue_study
 from core.priority import lower_priority
 from dashboard.runtime import bundles, settings
 from dashboard.session import client_owner
 from dashboard.settings import Settings
 
 __all__ = ["make_celery", "JobLauncher", "JobQueueDown", "job_launcher", "job_registry", "run_ids", "submit_job",
-           "cancel_job", "delete_user_run"]
+           "submit_study", "cancel_job", "delete_user_run"]
 
 log = logging.getLogger(__name__)
 CELERY_TASK = "attractorscope.run_job"
@@ -160,6 +160,20 @@ def submit_job(config: RunConfig, registry: JobRegistry, action: str = "train",
         registry.delete(job.job_id)
         return None, str(err)
     return job, f"Queued {config.run_id}."
+
+
+def submit_study(name: str, registry: JobRegistry) -> tuple[JobStatus | None, str]:
+    """Queue a study (core.studies) as one background job for this browser session: (the job or None, a sentence)."""
+    try:
+        job = queue_study(registry, name, owner=client_owner())
+    except ConfigError as err:
+        return None, str(err)
+    try:
+        job_launcher().launch(job.job_id)
+    except JobQueueDown as err:
+        registry.delete(job.job_id)
+        return None, str(err)
+    return job, f"Queued study {name}: its models land in your store (Models page) as they finish."
 
 
 def cancel_job(job_id, registry: JobRegistry) -> str:

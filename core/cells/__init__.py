@@ -13,6 +13,7 @@ from __future__ import annotations
 from core.cells.base import BOX_EDGE, Cell, in_box
 from core.cells.gru import GRU
 from core.cells.lstm import LSTM
+from core.cells.mrnn import MRNN
 from core.cells.ugrnn import UGRNN
 from core.cells.vanilla import ReLU, Tanh
 
@@ -24,4 +25,5 @@ CELLS: dict[str, type[Cell]] = {
     "ugrnn": UGRNN,
     "tanh": Tanh,
     "relu": ReLU,
+    "mrnn": MRNN,
 }

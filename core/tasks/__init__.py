@@ -9,6 +9,7 @@ from core.config import USER_DATA_TASKS, TaskConfig
 from core.tasks.base import EncodedSplit, Split, TaskData, encode_split
 from core.tasks.corpora import load_corpus_task
 from core.tasks.imdb import load_imdb_task
+from core.tasks.ngram import NGRAM_TASKS, make_ngram_task
 from core.tasks.synthetic import make_synthetic_task
 from core.tasks.user import load_user_task
 
@@ -21,6 +22,8 @@ def load_task(config: TaskConfig) -> TaskData:
         return make_synthetic_task(config)
     if config.name in USER_DATA_TASKS:
         return load_user_task(config)
+    if config.name in NGRAM_TASKS:
+        return make_ngram_task(config)
     if config.name == "imdb":
         return load_imdb_task(config)
     return load_corpus_task(config)

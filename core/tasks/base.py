@@ -39,6 +39,7 @@ class TaskData:
     multilabel: bool = False
     source: str = "synthetic"
     provenance: dict = field(default_factory=dict)  # a user's dataset: its file name, sha256, rows (core.user_data)
+    heldout: Split | None = None  # word-combination tasks: sequences decided by combinations no training text has
 
 
 @dataclass(frozen=True)

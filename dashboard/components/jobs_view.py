@@ -34,7 +34,9 @@ def _card(job: JobStatus, position: int, mine: bool) -> html.Div:
     if job.state in ACTIVE_STATES and not job.cancel_requested and mine:
         actions.append(html.Button("Cancel", id={"type": ids.JOB_CANCEL, "index": job.job_id}, className="small-button"))
     if job.state == "succeeded":
-        page, href = _page_of(getattr(job, "kind", "classifier"), job.run_id)
+        study = job.config.get("study") if isinstance(job.config, dict) else None
+        page, href = ("Studies", f"/studies?study={study}") if isinstance(study, str) else \
+            _page_of(getattr(job, "kind", "classifier"), job.run_id)
         actions.append(dcc.Link(f"Open in {page} →", href=href, className="job-link"))
     return html.Div(className=f"job-card {job.state}", id=ids.job_card(job.job_id), children=[
         html.Div(details + actions, className="job-line"),

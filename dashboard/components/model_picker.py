@@ -13,8 +13,10 @@ TASK_LABELS = {"categorical": "Synthetic {k}-class", "ordered": "Synthetic ratin
                "reviews": "Movie snippets (one sentence)",
                "stars": "Clothing reviews (1–5 stars)",
                "seq-translate": "Sequence: translation", "seq-reverse": "Sequence: reversal",
-               "seq-sort": "Sequence: sorting", "seq-scan": "Sequence: SCAN-like commands"}
-TASK_ORDER = ("imdb", "reviews", "stars", "categorical", "ordered", "multilabel")
+               "seq-sort": "Sequence: sorting", "seq-scan": "Sequence: SCAN-like commands",
+               "negation": "Study: negation (not good)", "intensifiers": "Study: intensifiers (very good)",
+               "bigram": "Study: word pairs (bigram)"}
+TASK_ORDER = ("imdb", "reviews", "stars", "categorical", "ordered", "multilabel", "negation", "intensifiers", "bigram")
 PREFERRED_DEFAULT = ("gru-imdb", "gru-reviews", "gru-cat3")
 
 

@@ -24,8 +24,9 @@ def blank(cell: str, units: int = 2, embed: int = 2, seed: int = 0):
 
 def test_every_cell_type_converges_to_true_fixed_points(cell):
     model = build_model(ModelConfig(cell=cell, units=6, embed_dim=3, vocab_size=10), seed=2)
-    with torch.no_grad():  # strong recurrence (UGRNN x 6 is chaotic, with one unstable fixed point)
-        model.live_weights()["w_h"].mul_({"lstm": 6.0, "tanh": 6.0, "relu": 1.0}.get(cell, 3.0))
+    with torch.no_grad():  # strong recurrence (UGRNN x 6 is chaotic, with one unstable fixed point; mRNN starts
+        # orthogonal, radius 1, and from x 2 on it rotates chaotically with no fixed point but the origin's)
+        model.live_weights()["w_h"].mul_({"lstm": 6.0, "tanh": 6.0, "relu": 1.0, "mrnn": 1.5}.get(cell, 3.0))
     rng = np.random.default_rng(8)
     inits = rng.uniform(0 if cell == "relu" else -0.9, 0.9, (24, model.state_size))
     x_e = rng.standard_normal(3) * 0.5

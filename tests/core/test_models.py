@@ -196,7 +196,8 @@ def test_build_model_is_seeded(cell):
 # the names bundles store their weights under (models_store/*/model.safetensors): a cell class must keep them
 KERNEL_NAMES = ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0")
 STORED_NAMES = {"gru": KERNEL_NAMES, "lstm": KERNEL_NAMES, "tanh": KERNEL_NAMES, "relu": KERNEL_NAMES,
-                "ugrnn": ("ugrnn_x.weight", "ugrnn_x.bias", "ugrnn_h.weight")}
+                "ugrnn": ("ugrnn_x.weight", "ugrnn_x.bias", "ugrnn_h.weight"),
+                "mrnn": ("mrnn_x.weight", "mrnn_x.bias", "mrnn_fh.weight", "mrnn_hf.weight")}
 
 
 @pytest.mark.parametrize("cell_type, names", list(STORED_NAMES.items()))

@@ -199,9 +199,18 @@ def _shipped(kind: str) -> list[str]:
                   if not p.parent.name.startswith(".") and bundle_kind(p.parent) == kind)
 
 
-def real_run_ids() -> list[str]:
-    """The analyzed classifier bundles shipped in the repo's models_store (empty when it holds none)."""
+STUDY_SAMPLE = "st-cells-bigram-mrnn32-s0"  # of the ~30 small study bundles, the pages are checked on this one
+
+
+def all_real_run_ids() -> list[str]:
+    """Every analyzed classifier bundle shipped in the repo's models_store, the studies' ones included."""
     return _shipped("classifier")
+
+
+def real_run_ids() -> list[str]:
+    """The analyzed classifier bundles shipped in the repo's models_store (empty when it holds none); of the
+    studies' bundles (run ids "st-...", issue 19) only STUDY_SAMPLE, a multiplicative RNN."""
+    return [r for r in _shipped("classifier") if not r.startswith("st-") or r == STUDY_SAMPLE]
 
 
 def real_seq_run_ids() -> list[str]:

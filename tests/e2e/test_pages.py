@@ -17,11 +17,12 @@ import pytest
 
 from core import store
 from core.text import tokenize
-from tests.e2e.conftest import real_run_ids, real_seq_run_ids
+from tests.e2e.conftest import all_real_run_ids, real_run_ids, real_seq_run_ids
 
 pytestmark = pytest.mark.e2e
 
 MODELS = real_run_ids()
+EVERY_MODEL = all_real_run_ids()  # what the store lists: MODELS plus the other study bundles
 # page name -> (path, Plotly graphs it always renders); geometry adds two for the synthetic tasks
 PAGES = {
     "explore": ("/", 2),
@@ -208,8 +209,8 @@ def check_compare(page, b, run_id):
     assert n > 0
     heads = texts(page, ".compare-table thead th")
     task = lambda m: (bundle_of[m].config.task.name, bundle_of[m].config.task.num_classes)  # noqa: E731
-    bundle_of = {m: store.load_path(b.path.parent / m) for m in MODELS}
-    partners = [m for m in MODELS if m != run_id and task(m) == task(run_id)]
+    bundle_of = {m: store.load_path(b.path.parent / m) for m in EVERY_MODEL}
+    partners = [m for m in EVERY_MODEL if m != run_id and task(m) == task(run_id)]
     assert heads[1] == f"A: {run_id}" and heads[2].startswith("B: ")
     if partners:  # B defaults to a model of A's own task
         assert heads[2][3:] in partners and heads[2][3:] in page.inner_text("#compare-model-b")
@@ -236,9 +237,9 @@ def check_models(page, b, run_id):
     rows = {r[0]: r for r in page.eval_on_selector_all("#models-table tbody tr", """trs => trs.map(
         tr => Array.from(tr.querySelectorAll('td')).map(td => td.innerText.trim()))""")}
     seq = real_seq_run_ids()  # sequence-to-sequence bundles are listed too, and open on the Attention page
-    assert sorted(rows) == sorted(MODELS + seq)
+    assert sorted(rows) == sorted(EVERY_MODEL + seq)
     assert all(r[-1] == ("open in Attention" if name in seq else "open in Explore") for name, r in rows.items())
-    n = len(MODELS) + len(seq)
+    n = len(EVERY_MODEL) + len(seq)
     assert f"{n} of {n} bundles load" in page.inner_text("main")
 
 
