@@ -25,7 +25,7 @@ from core.study_metrics import point_metrics
 from core.tasks import TaskData, load_task
 from core.training import TrainingCancelled
 
-__all__ = ["Study", "StudyPoint", "StudyError", "STUDIES", "study_task", "run_study", "read_summary",
+__all__ = ["Study", "StudyPoint", "StudyError", "STUDIES", "is_study_run", "study_task", "run_study", "read_summary",
            "summary_path", "estimate_study_seconds"]
 
 SUMMARY_VERSION = 1
@@ -186,3 +186,9 @@ def read_summary(name: str, stores: tuple[Path, ...] | None = None) -> dict | No
         summary["store"] = str(root)
         return summary
     return None
+
+
+def is_study_run(run_id: str) -> bool:
+    """Whether ``run_id`` names a point of one of the studies (model pickers list those only on /studies)."""
+    return isinstance(run_id, str) and run_id.startswith("st-") and \
+        any(p.run_id == run_id for study in STUDIES.values() for p in study.points)

@@ -1,9 +1,11 @@
-"""The model picker: every bundle in the store, grouped by task, broken ones disabled with the reason."""
+"""The model picker: every bundle in the store, grouped by task, broken ones disabled with the reason. The points of
+the studies (dozens of small models) are left out, unless one is the model shown: /studies opens them."""
 from __future__ import annotations
 
 from dash import dcc
 
 from core.store import BundleSummary
+from core.studies import is_study_run
 from dashboard import ids
 
 __all__ = ["TASK_LABELS", "task_label", "picker_options", "model_picker", "default_run_id", "classifiers"]
@@ -33,9 +35,11 @@ def classifiers(summaries: list[BundleSummary]) -> list[BundleSummary]:
     return [s for s in summaries if getattr(s, "kind", "classifier") == "classifier"]
 
 
-def picker_options(summaries: list[BundleSummary]) -> list[dict]:
+def picker_options(summaries: list[BundleSummary], value: str | None = None) -> list[dict]:
     options = []
     for s in sorted(classifiers(summaries), key=_sort_key):
+        if s.run_id != value and is_study_run(s.run_id):
+            continue
         if not s.ok:
             options.append({"label": f"⚠ {s.run_id} — unavailable: {s.reason}", "value": s.run_id, "disabled": True})
             continue
@@ -62,5 +66,5 @@ def default_run_id(summaries: list[BundleSummary]) -> str | None:
 
 def model_picker(summaries: list[BundleSummary], value: str | None,
                  component_id: str = ids.MODEL_PICKER) -> dcc.Dropdown:
-    return dcc.Dropdown(id=component_id, options=picker_options(summaries), value=value, clearable=False,
+    return dcc.Dropdown(id=component_id, options=picker_options(summaries, value), value=value, clearable=False,
                         searchable=False, placeholder="Choose a model", className="model-picker")

@@ -36,6 +36,18 @@ def test_picker_disables_broken_bundles(app_ctx):
     assert options[TINY_RUN_ID]["disabled"] is False
 
 
+def test_pickers_leave_study_points_out_unless_one_is_shown():
+    from core.studies import STUDIES
+    from dashboard.components.model_picker import picker_options
+
+    point = STUDIES["cells"].points[0].run_id
+    fake = type("S", (), dict(kind="classifier", ok=True, analysis_damaged=False, has_analysis=True, metrics={},
+                              task="negation", num_classes=2, cell="gru", units=32))
+    rows = [type("A", (fake,), {"run_id": point})(), type("B", (fake,), {"run_id": "st-mine"})()]
+    assert [o["value"] for o in picker_options(rows)] == ["st-mine"]  # a user's run named st-… is no study point
+    assert sorted(o["value"] for o in picker_options(rows, point)) == sorted([point, "st-mine"])
+
+
 # ---- damaged bundles and analyses (see tests/core/test_damaged_bundles.py) ---------------------
 @pytest.fixture
 def damaged_app(app_ctx, analyzed_store, tmp_path, monkeypatch):
