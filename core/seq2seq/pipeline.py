@@ -24,6 +24,8 @@ __all__ = ["SEQ_PRESETS", "train_seq_run", "seq_run_config"]
 
 # about 3 CPU-minutes a run on one thread: 1000 steps of 64 pairs, validation (500 pairs, greedy) every 200
 _TRAIN = TrainConfig(steps=1000, batch_size=64, lr=3e-3, eval_every=200, patience=3)
+# reversal was still improving at step 1000 (validation exact match 0.944): 3000 steps reach 0.980
+_LONG_TRAIN = dataclasses.replace(_TRAIN, steps=3000)
 
 
 def seq_run_config(run_id: str, task: str, encoder: str = "gru", units: int = 64, embed_dim: int = 32,
@@ -35,7 +37,7 @@ def seq_run_config(run_id: str, task: str, encoder: str = "gru", units: int = 64
 
 SEQ_PRESETS: dict[str, SeqRunConfig] = {
     "gru-seq-translate": seq_run_config("gru-seq-translate", "seq-translate"),
-    "gru-seq-reverse": seq_run_config("gru-seq-reverse", "seq-reverse"),
+    "gru-seq-reverse": seq_run_config("gru-seq-reverse", "seq-reverse", train=_LONG_TRAIN),
     "gru-seq-sort": seq_run_config("gru-seq-sort", "seq-sort"),
     "gru-seq-scan": seq_run_config("gru-seq-scan", "seq-scan"),
     "ff-seq-translate": seq_run_config("ff-seq-translate", "seq-translate", encoder="ff"),

@@ -86,3 +86,14 @@ def test_a_sequence_job_trains_and_its_model_opens_on_attention(dash_app, analyz
         assert not (analyzed_store / "alice-seq").exists()
     finally:
         shutil.rmtree(analyzed_store / "alice-seq", ignore_errors=True)
+
+
+def test_a_sequence_estimate_grows_with_steps_length_and_size():
+    from core.job_registry import estimate_seconds
+
+    def estimate(**changes) -> float:
+        return estimate_seconds(validate_form({**DEFAULTS, "task": "seq-reverse", **changes})[0])
+
+    assert estimate(steps=800) > estimate(steps=400) > estimate(steps=100) > 5
+    assert estimate(units=256) > estimate(units=32)
+    assert estimate(task="seq-translate") == estimate(task="seq-reverse")  # same lengths (5-20)
