@@ -197,10 +197,11 @@ def edit_text(bundle, tokens: list[str], op: str, index: int, word: str | None =
 
 
 def swap_suggestions(word_id: int, toward: int, ids_w, readout_proj_wxk, log_odds_wxk, n: int = 8,
-                     exclude_ids=(0, 1)) -> np.ndarray:
+                     exclude_ids=(0, 1), min_log_odds: float = 0.3) -> np.ndarray:
     """Ids of the ``n`` words whose deflection (along the readout, ``core.words``) points most strongly AWAY
     from class ``toward`` (the class the edited word favours), among words whose log-odds in the data agree
-    (they are more frequent in the other classes' texts); most opposite first.
+    (log-odds of ``toward`` at most ``-min_log_odds``, as ``core.words.favoured_class`` counts a word as
+    favouring a class); most opposite first.
 
     Deflections are centred over classes (softmax ignores a shift shared by all logits), so for two classes
     "away from positive" is "toward negative". ``word_id`` itself is never suggested."""
@@ -210,6 +211,6 @@ def swap_suggestions(word_id: int, toward: int, ids_w, readout_proj_wxk, log_odd
     if not len(ids) or not 0 <= toward < proj.shape[1]:
         return np.zeros(0, np.int64)
     along = (proj - proj.mean(axis=1, keepdims=True))[:, toward]
-    keep = (along < 0) & (odds[:, toward] < 0) & ~np.isin(ids, [word_id, *exclude_ids])
+    keep = (along < 0) & (odds[:, toward] <= -min_log_odds) & ~np.isin(ids, [word_id, *exclude_ids])
     order = np.flatnonzero(keep)[np.argsort(along[keep], kind="stable")]
     return ids[order[:max(n, 0)]]

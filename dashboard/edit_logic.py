@@ -105,7 +105,7 @@ def _summary(bundle, tokens, op, index, word, cf) -> str:
     what = {"swap": f"“{tokens[index]}” for “{word}”", "drop": f"“{tokens[index]}”",
             "insert": f"“{word}” before “{tokens[index]}”"}[op]
     before, after = int(np.argmax(cf.probs_k)), int(np.argmax(cf.edited_probs_k))
-    change = (f"the prediction stays {names[after]} ({cf.probs_k[before]:.0%} → {cf.edited_probs_k[after]:.0%})"
+    change = (f"the prediction stays {names[after]} ({cf.probs_k[before]:.1%} → {cf.edited_probs_k[after]:.1%})"
               if before == after else
               f"the prediction flips from {names[before]} ({cf.probs_k[before]:.0%}) to {names[after]} "
               f"({cf.edited_probs_k[after]:.0%})")

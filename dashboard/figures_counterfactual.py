@@ -102,7 +102,7 @@ def difference_figure(tokens: list[str], real_t, linear_t, index: int, class_nam
     fig.update_layout(margin=dict(l=56, r=10, t=34, b=40), font=dict(FONT, size=12), height=210,
                       yaxis=dict(title=f"Δ log-odds {escape(class_name)}", gridcolor="#EEE", zerolinecolor="#999"),
                       xaxis=dict(title="token of the original text", gridcolor="#EEE",
-                                 range=[0.5, max(len(tokens), 2) + 0.5]),
+                                 range=[0.5, max(len(tokens), 2) + 0.5], dtick=1 if len(tokens) <= 20 else None),
                       plot_bgcolor="white", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       hovermode="x unified")
     return fig

@@ -123,3 +123,9 @@ def test_layout_reads_overlays_from_the_url(app_ctx):
     assert store.data == ["green", "red red"]
     assert _find(explore.layout(text="red", overlay="green"), ids.OVERLAY_TEXTS).data == ["green"]
     assert _find(explore.layout(text="red"), ids.OVERLAY_TEXTS).data == []
+
+
+def test_swap_suggestions_of_the_tiny_model_point_the_other_way(app_ctx):
+    """On the two-colour task "red" votes for one class: the suggestions are words of the other (e.g. green)."""
+    menu = edit_menu(TINY_RUN_ID, TEXT, 0)
+    assert [o["value"] for o in menu.swap_options] == ["green"]
