@@ -106,6 +106,45 @@ def _margin_and_grad(model, states_txn: np.ndarray, cls: int) -> tuple[np.ndarra
     return margin, grad_txk @ full
 
 
+def _edited(model, states, x, index: int, op: str, x_new, w) -> tuple[torch.Tensor, torch.Tensor]:
+    """The edited text's own states and its states at the original positions (see the module doc)."""
+    before = states[index - 1] if index else model.initial_state(1, torch.float64)[0]
+    if op == "swap":
+        tail_x = torch.cat([x_new[None], x[index + 1:]])
+    elif op == "drop":
+        tail_x = x[index + 1:]
+    else:
+        tail_x = torch.cat([x_new[None], x[index:]])
+    tail = _run(model, before, tail_x, w)
+    edited = torch.cat([states[:index], tail])
+    if op == "swap":
+        return edited, edited
+    if op == "drop":
+        return edited, torch.cat([states[:index], before[None], tail])
+    return edited, torch.cat([states[:index], tail[1:]])
+
+
+def _linear_delta(model, prev, states, x, index: int, op: str, x_new, w) -> torch.Tensor:
+    """delta_t: the difference entering at ``index`` carried forward through the state Jacobians."""
+    before = prev[index]
+    delta = torch.zeros_like(states)
+    if op == "swap":
+        jin = model.cell.step_and_jacobians(before[None], x[index][None], w, want_state=False, want_input=True)[2]
+        delta[index] = jin[0] @ (x_new - x[index])
+    elif op == "drop":
+        delta[index] = before - states[index]
+    else:
+        kick = model.step(before[None], x_new[None], weights=w)[0] - before
+        jac = model.cell.step_and_jacobians(before[None], x[index][None], w)[1]
+        delta[index] = jac[0] @ kick
+    for start in range(index + 1, len(states), _CHUNK):
+        stop = min(start + _CHUNK, len(states))
+        jac = model.cell.step_and_jacobians(prev[start:stop], x[start:stop], w)[1]
+        for t in range(start, stop):
+            delta[t] = jac[t - start] @ delta[t - 1]
+    return delta
+
+
 @torch.no_grad()
 def counterfactual(model, x_txe, index: int, op: str, x_new_e=None) -> Counterfactual:
     """The edit ``op`` at original position ``index`` of the input sequence ``x_txe`` (embeddings).
@@ -117,55 +156,23 @@ def counterfactual(model, x_txe, index: int, op: str, x_new_e=None) -> Counterfa
         raise ValueError(f"edit must be one of {', '.join(OPS)}, not {op!r}")
     w = model.weights(torch.float64)
     x = torch.as_tensor(np.asarray(x_txe, dtype=np.float64))
-    steps = x.shape[0]
-    if not 0 <= index < steps:
-        raise ValueError(f"edit position {index} is outside the text (0..{steps - 1})")
-    if op != "drop":
-        if x_new_e is None:
-            raise ValueError(f"a {op} needs the new input")
-        x_new = torch.as_tensor(np.asarray(x_new_e, dtype=np.float64)).reshape(-1)
+    if not 0 <= index < x.shape[0]:
+        raise ValueError(f"edit position {index} is outside the text (0..{x.shape[0] - 1})")
+    if op != "drop" and x_new_e is None:
+        raise ValueError(f"a {op} needs the new input")
+    x_new = None if op == "drop" else torch.as_tensor(np.asarray(x_new_e, dtype=np.float64)).reshape(-1)
     h0 = model.initial_state(1, torch.float64)[0]
     states = _run(model, h0, x, w)
     prev = torch.cat([h0[None], states[:-1]])  # the state each token is read from
-    before = prev[index]
-    if op == "swap":
-        edited_x = torch.cat([x[:index], x_new[None], x[index + 1:]])
-    elif op == "drop":
-        edited_x = torch.cat([x[:index], x[index + 1:]])
-    else:
-        edited_x = torch.cat([x[:index], x_new[None], x[index:]])
-    tail = _run(model, before, edited_x[index:], w)
-    edited = torch.cat([states[:index], tail])
-    if op == "swap":
-        aligned = edited
-    elif op == "drop":
-        aligned = torch.cat([states[:index], before[None], tail])
-    else:
-        aligned = torch.cat([states[:index], tail[1:]])
+    edited, aligned = _edited(model, states, x, index, op, x_new, w)
+    delta_np = _linear_delta(model, prev, states, x, index, op, x_new, w).numpy()
 
-    delta = torch.zeros_like(states)
-    if op == "swap":
-        jin = model.cell.step_and_jacobians(before[None], x[index][None], w, want_state=False, want_input=True)[2]
-        delta[index] = jin[0] @ (x_new - x[index])
-    elif op == "drop":
-        delta[index] = before - states[index]
-    else:
-        kick = model.step(before[None], x_new[None], weights=w)[0] - before
-        jac = model.cell.step_and_jacobians(before[None], x[index][None], w)[1]
-        delta[index] = jac[0] @ kick
-    for start in range(index + 1, steps, _CHUNK):
-        stop = min(start + _CHUNK, steps)
-        jac = model.cell.step_and_jacobians(prev[start:stop], x[start:stop], w)[1]
-        for t in range(start, stop):
-            delta[t] = jac[t - start] @ delta[t - 1]
-
-    states_np, aligned_np, delta_np = states.numpy(), aligned.numpy(), delta.numpy()
+    states_np, aligned_np = states.numpy(), aligned.numpy()
     z_final = model.readout(torch.stack([states[-1], edited[-1] if len(edited) else h0]))
     probs = model.probabilities(z_final).numpy()
     cls = int(np.argmax(z_final[0].numpy()))
     margin, grad_txn = _margin_and_grad(model, states_np, cls)
-    edited_margin, _ = _margin_and_grad(model, aligned_np, cls)
-    real = edited_margin - margin
+    real = _margin_and_grad(model, aligned_np, cls)[0] - margin
     real[:index] = 0.0  # identical states: exactly zero, not rounding noise
     linear = np.einsum("tn,tn->t", grad_txn, delta_np)
     return Counterfactual(op, index, cls, states_np, edited.numpy(), aligned_np, margin, real, linear, delta_np,

@@ -153,7 +153,8 @@ def overlay_items(run_id, texts) -> tuple[list[dict], int]:
             items.append({"name": escape(plain), "label": plain, "text": text})
             continue
         k = int(np.argmax(traj.probs_txk[-1]))
-        hover = [f"“{escape(text[:40])}” #{i + 1} <b>{escape(tok)}</b><br>{escape(names[k])}: {traj.probs_txk[i, k]:.0%}"
+        head, cls = escape(text[:40]), escape(names[k])
+        hover = [f"“{head}” #{i + 1} <b>{escape(tok)}</b><br>{cls}: {traj.probs_txk[i, k]:.0%}"
                  for i, tok in enumerate(traj.tokens)]
         label = text if len(text) <= 28 else text[:26] + "…"
         plain = f"{label} → {names[k]} {traj.probs_txk[-1, k]:.0%}"
