@@ -9,7 +9,7 @@ from html import escape
 import numpy as np
 
 from core.counterfactual import NEGATION, edit_text, edited_tokens, swap_suggestions
-from core.text import UNK_ID
+from core.text import UNK_ID, tokenize
 from dashboard import figures_counterfactual as figs
 from dashboard.cache import ModelUnavailable
 from dashboard.runtime import bundles, settings
@@ -77,6 +77,7 @@ class EditResult:
     figure: object | None                 # the difference chart, None when nothing was computed
     edited: dict | None                   # xyz_tx3 and hover of the edited path, for figures_counterfactual
     n_classes: int = 0
+    n_tokens: int = 0                     # the original text's, so the player can show the whole of it
 
 
 def apply_edit(run_id, text, index, op, word=None) -> EditResult:
@@ -88,16 +89,18 @@ def apply_edit(run_id, text, index, op, word=None) -> EditResult:
         return EditResult("Click a word of the text first, then choose an edit.", None, None)
     if op == "insert":
         word = NEGATION
-    if op != "drop" and (not isinstance(word, str) or not word.strip() or len(word) > MAX_WORD_CHARS):
-        return EditResult("Choose a word to swap in.", None, None)
-    word = word.strip().lower() if isinstance(word, str) else None
+    if op != "drop":
+        words = tokenize(word) if isinstance(word, str) and len(word) <= MAX_WORD_CHARS else []
+        if len(words) != 1:
+            return EditResult("Choose a single word to swap in.", None, None)
+        word = words[0]  # as the tokenizer reads it: lower case, no control or lone surrogate characters
     cf = edit_text(bundle, tokens, op, index, word)
     names = bundle.class_names
     new_tokens = edited_tokens(tokens, op, index, word)
     edited = {"xyz_tx3": bundle.analysis.project(cf.edited_states) if bundle.has_analysis else np.zeros((0, 3)),
               "hover": [f"edited #{i + 1} <b>{escape(t)}</b>" for i, t in enumerate(new_tokens)]}
     figure = figs.difference_figure(tokens, cf.real_delta_t, cf.linear_delta_t, index, names[cf.cls])
-    return EditResult(_summary(bundle, tokens, op, index, word, cf), figure, edited, len(names))
+    return EditResult(_summary(bundle, tokens, op, index, word, cf), figure, edited, len(names), len(tokens))
 
 
 def _summary(bundle, tokens, op, index, word, cf) -> str:
@@ -124,8 +127,11 @@ def overlay_texts(value) -> list[str]:
     values = [value] if isinstance(value, str) else (value if isinstance(value, list) else [])
     out: list[str] = []
     for item in values:
-        if isinstance(item, str) and item.strip() and item.strip()[:MAX_OVERLAY_CHARS] not in out:
-            out.append(item.strip()[:MAX_OVERLAY_CHARS])
+        # echoed back into the page and the URL: lone surrogates (valid in a Python str, not in JSON) become "?"
+        item = item.strip()[:MAX_OVERLAY_CHARS].encode("utf-8", "replace").decode("utf-8") \
+            if isinstance(item, str) else ""
+        if item and item not in out:
+            out.append(item)
     return out[: figs.MAX_OVERLAYS]
 
 

@@ -29,19 +29,19 @@ def show_edit_menu(index, text, run_id):
 
 
 @callback(FIGURE, Output(ids.EDIT_GRAPH, "figure"), Output(ids.EDIT_SUMMARY, "children"),
-          Output(ids.EDIT_RESULT, "hidden"),
+          Output(ids.EDIT_RESULT, "hidden"), Output(ids.TOKEN_SLIDER, "value", allow_duplicate=True),
           Input(ids.EDIT_DROP, "n_clicks"), Input(ids.EDIT_NEGATE, "n_clicks"), Input(ids.EDIT_SWAP, "value"),
           State(ids.EDIT_TARGET, "data"), State(ids.DEBOUNCED_TEXT, "data"), State(ids.MODEL_PICKER, "value"),
           State(ids.VIEW_MODE, "value"), prevent_initial_call=True)
 def make_edit(_drop, _negate, word, index, text, run_id, view):
     op = {ids.EDIT_DROP: "drop", ids.EDIT_NEGATE: "insert", ids.EDIT_SWAP: "swap"}.get(dash.ctx.triggered_id)
     if op is None or (op == "swap" and not word):
-        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
+        return (dash.no_update,) * 5
     result = apply_edit(run_id, text, index, op, word)
     if result.figure is None:
-        return dash.no_update, dash.no_update, result.summary, False
+        return dash.no_update, dash.no_update, result.summary, False, dash.no_update
     patch = slot_patch(result.n_classes, view == "3d", edited=result.edited)
-    return patch, result.figure, result.summary, False
+    return patch, result.figure, result.summary, False, result.n_tokens  # both whole paths side by side
 
 
 @callback(FIGURE, Output(ids.EDIT_RESULT, "hidden", allow_duplicate=True),

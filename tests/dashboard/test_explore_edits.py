@@ -35,7 +35,7 @@ def test_menu_hides_without_a_model(app_ctx):
 @pytest.mark.parametrize("op, word, n_edited", [("swap", "green", 5), ("drop", None, 4), ("insert", None, 6)])
 def test_edit_draws_both_paths_and_states_the_change(app_ctx, op, word, n_edited):
     result = apply_edit(TINY_RUN_ID, TEXT, 0, op, word)
-    assert result.figure is not None and result.n_classes == 2
+    assert result.figure is not None and result.n_classes == 2 and result.n_tokens == 5
     assert len(result.edited["xyz_tx3"]) == n_edited == len(result.edited["hover"])
     real, linear = result.figure.data
     assert len(real.y) == len(linear.y) == 5 and real.y[0] != 0  # the first token was edited
@@ -129,3 +129,14 @@ def test_swap_suggestions_of_the_tiny_model_point_the_other_way(app_ctx):
     """On the two-colour task "red" votes for one class: the suggestions are words of the other (e.g. green)."""
     menu = edit_menu(TINY_RUN_ID, TEXT, 0)
     assert [o["value"] for o in menu.swap_options] == ["green"]
+
+
+def test_swap_word_is_read_as_the_tokenizer_reads_it(app_ctx):
+    assert apply_edit(TINY_RUN_ID, TEXT, 0, "swap", " GREEN ").summary.startswith("Swapping “red” for “green”")
+    assert apply_edit(TINY_RUN_ID, TEXT, 0, "swap", "very green").summary == "Choose a single word to swap in."
+    assert "\ud800" not in apply_edit(TINY_RUN_ID, TEXT, 0, "swap", "\ud800").summary
+
+
+def test_overlays_cannot_carry_lone_surrogates_into_json():
+    assert overlay_texts(["\ud800good"]) == ["?good"]
+    json.dumps(overlay_texts(["\udfff", "ok"]))

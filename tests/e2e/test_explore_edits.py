@@ -47,8 +47,7 @@ def test_swapping_a_word_draws_both_paths_and_states_the_change(page, artifacts)
     page.click("#edit-swap")
     page.click(".dash-dropdown-option:has(input[value='green'])")
     page.wait_for_selector("#edit-result:not([hidden])")
-    s = wait_slots(page, "s.edited === 5 && s.edited_legend")
-    assert s["traj"] >= 1  # the original path stays (the click moved the player to the clicked word)
+    s = wait_slots(page, "s.edited === 5 && s.edited_legend && s.traj === 5")  # both paths whole
     summary = page.inner_text("#edit-summary")
     assert summary.startswith("Swapping “red” for “green”:") and "linear prediction says" in summary
     assert "relative error" in summary
