@@ -47,10 +47,14 @@ def make_edit(_drop, _negate, word, index, text, run_id, view):
 @callback(FIGURE, Output(ids.EDIT_RESULT, "hidden", allow_duplicate=True),
           Output(ids.EDIT_MENU, "hidden", allow_duplicate=True), Output(ids.EDIT_TARGET, "data"),
           Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_INFO, "data"), Input(ids.EDIT_CLOSE, "n_clicks"),
-          State(ids.VIEW_MODE, "value"), prevent_initial_call=True)
-def clear_edit(_text, info, _close, view):
-    """A new text, model or view, or the close button: the edit no longer applies."""
-    if not _classes(info):
+          State(ids.VIEW_MODE, "value"), State(ids.EDIT_RESULT, "hidden"), State(ids.EDIT_MENU, "hidden"),
+          prevent_initial_call=True)
+def clear_edit(_text, info, _close, view, result_hidden, menu_hidden):
+    """A new text, model or view, or the close button: the edit no longer applies. Nothing to clear (the usual
+    keystroke): no update, so typing redraws the graph no more often than before."""
+    if result_hidden is not False and menu_hidden is not False:
+        return (dash.no_update,) * 4
+    if not _classes(info) or dash.ctx.triggered_id == ids.MODEL_INFO:  # a new figure: its slots are empty
         return dash.no_update, True, True, None
     return clear_slots_patch(_classes(info), view == "3d"), True, True, None
 
@@ -74,6 +78,8 @@ def edit_overlays(_add, _submit, removes, new_text, texts):
 @callback(FIGURE, Output(ids.OVERLAY_LIST, "children"), Input(ids.OVERLAY_TEXTS, "data"),
           Input(ids.MODEL_INFO, "data"), State(ids.VIEW_MODE, "value"), prevent_initial_call="initial_duplicate")
 def draw_overlays(texts, info, view):
+    if not texts and dash.ctx.triggered_id != ids.OVERLAY_TEXTS:
+        return dash.no_update, dash.no_update  # no overlay on a new page or figure: its slots are empty already
     run_id = info.get("run_id") if isinstance(info, dict) else None
     items, n_classes = overlay_items(run_id, texts)
     chips = overlay_chips([item["text"] for item in items], [item["label"] for item in items])

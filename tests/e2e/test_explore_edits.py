@@ -6,7 +6,8 @@ import urllib.parse
 import pytest
 
 from tests.conftest import TINY_RUN_ID
-from tests.e2e.test_explore import js, open_explore
+from tests.e2e.conftest import LSTM_RUN_ID
+from tests.e2e.test_explore import choose_model, js, open_explore
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +16,7 @@ SLOTS_JS = """() => {
   if (!g || !g.layout || !g.layout.meta || g.layout.meta.edited === undefined) { return null; }
   const m = g.layout.meta, len = i => (g.data[i] && g.data[i].x) ? g.data[i].x.length : 0;
   return {
-    traj: len(m.trajectory), edited: len(m.edited), edited_legend: !!g.data[m.edited].showlegend,
+    run_id: m.run_id, traj: len(m.trajectory), edited: len(m.edited), edited_legend: !!g.data[m.edited].showlegend,
     overlays: m.overlays.filter(i => g.data[i].showlegend).map(i => ({name: g.data[i].name, n: len(i),
                                                                       color: g.data[i].line.color})),
     xrange: g.layout.xaxis.range ? Array.from(g.layout.xaxis.range) : null,
@@ -99,3 +100,7 @@ def test_overlays_add_and_remove_keep_url_and_zoom(page, artifacts):
     page.goto(s["href"])
     s = wait_slots(page, "s.overlays.length === 2")
     assert s["overlays"][0]["name"].startswith("red red → ") and TINY_RUN_ID in s["href"]
+    # another model (three classes: the slots move) draws the same texts through its own network
+    choose_model(page, LSTM_RUN_ID)
+    s = wait_slots(page, f"s.run_id === {js(LSTM_RUN_ID)} && s.overlays.length === 2")
+    assert [o["n"] for o in s["overlays"]] == [2, 3]
