@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import TINY_RUN_ID
 from tests.e2e.conftest import LSTM_RUN_ID
-from tests.e2e.test_explore import choose_model, js, open_explore
+from tests.e2e.test_explore import STATE_JS, choose_model, drawn, js
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +26,10 @@ SLOTS_JS = """() => {
 }"""
 
 
+# Polled on a timer, not on animation frames: on a loaded machine software WebGL can hold frames back for long.
+TIMEOUT_MS, POLL_MS = 40_000, 200
+
+
 def slots(page) -> dict:
     return page.evaluate(SLOTS_JS)
 
@@ -33,10 +37,17 @@ def slots(page) -> dict:
 def wait_slots(page, condition: str) -> dict:
     try:
         page.wait_for_function(f"() => {{ const s = ({SLOTS_JS})(); return !!(s && ({condition})); }}",
-                               timeout=20_000)
+                               timeout=TIMEOUT_MS, polling=POLL_MS)
     except Exception as err:
         raise AssertionError(f"timed out waiting for `{condition}`; saw {slots(page)}") from err
     return slots(page)
+
+
+def open_explore(page, query: str, n: int) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(page.base_url + "/" + query)
+    page.wait_for_function(f"() => {{ const s = ({STATE_JS})(); return !!({drawn(TINY_RUN_ID, n)}); }}",
+                           timeout=TIMEOUT_MS, polling=POLL_MS)
 
 
 def test_swapping_a_word_draws_both_paths_and_states_the_change(page, artifacts):
