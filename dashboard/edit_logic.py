@@ -2,7 +2,6 @@
 a browser). Numerics come from ``core.counterfactual``; figures from ``dashboard.figures_counterfactual``."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from html import escape
 
@@ -17,7 +16,6 @@ from dashboard.runtime import bundles, settings
 __all__ = ["EditMenu", "EditResult", "edit_menu", "apply_edit", "overlay_texts", "change_overlays",
            "overlay_items", "MAX_OVERLAY_CHARS", "MAX_WORD_CHARS"]
 
-log = logging.getLogger(__name__)
 MAX_OVERLAY_CHARS = 300   # an overlay is a short probe ("not not good"), not a review
 MAX_WORD_CHARS = 60
 VERBS = {"swap": "Swapping", "drop": "Dropping", "insert": "Inserting"}
