@@ -6,7 +6,7 @@ import dataclasses
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
-from dashboard import explore_edits, ids  # noqa: F401 - explore_edits registers the edit and overlay callbacks
+from dashboard import ids
 from dashboard.components.edit_panel import edit_panel, overlay_panel
 from dashboard.components.help import explore_help
 from dashboard.components.model_picker import default_run_id, model_picker
@@ -167,3 +167,6 @@ clientside_callback("function (ms) { return typeof ms === 'number' && ms >= 20 ?
 clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output(ids.SHARE_URL, "children"),
                     Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"),
                     Input(ids.OVERLAY_TEXTS, "data"))
+
+# The edit and overlay callbacks (they also patch the trajectory graph), registered after this page's own.
+from dashboard import explore_edits  # noqa: E402,F401
