@@ -209,11 +209,14 @@
         return "";
       },
 
-      shareUrl: function (text, model, view) {
+      shareUrl: function (text, model, view, overlays) {
         var params = new URLSearchParams();
         if (model) { params.set("model", model); }
         if (text) { params.set("text", text.slice(0, 2000)); }
         if (view === "3d") { params.set("view", "3d"); }
+        (Array.isArray(overlays) ? overlays : []).forEach(function (t) {  // one overlay= per overlaid text
+          if (typeof t === "string" && t) { params.append("overlay", t.slice(0, 300)); }
+        });
         var url = window.location.pathname + "?" + params.toString();
         try { window.history.replaceState(null, "", url); } catch (e) { /* file:// or sandboxed */ }
         return window.location.origin + url;
@@ -245,6 +248,7 @@
     var i = Number(el.getAttribute("data-i"));
     window.dash_clientside.set_props("hover-token", { data: { i: i, pinned: true } });
     window.dash_clientside.set_props("token-slider", { value: i + 1 });  // jump there: play on from this word
+    window.dash_clientside.set_props("edit-target", { data: i });  // and offer to edit it (explore_edits.py)
   });
   document.addEventListener("mouseover", function (event) {
     var el = event.target && event.target.closest && event.target.closest(".token-strip .tok");

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from dash import html, no_update
 
 from core.bundle import middle_example
-from dashboard import figures, ids
+from dashboard import figures, figures_counterfactual, ids
 from dashboard.cache import ModelUnavailable
 from dashboard.payload import empty_payload, trajectory_payload
 from dashboard.runtime import bundles, cached_figure, model_figure, settings
@@ -60,6 +60,7 @@ def load_model_view(run_id: str | None, view: str = DEFAULT_VIEW) -> ModelView:
                 cloud_fig, overlay = figures.explore_figures(bundle.analysis, names, ordered, three_d=view == "3d",
                                                              uirevision=f"{run_id}:{view}")
                 overlay.update_layout(meta={**overlay.layout.meta, "run_id": run_id, "class_names": names})
+                figures_counterfactual.add_slots(overlay, len(names), view == "3d")  # edited path, overlaid texts
                 made.extend([cloud_fig, overlay])
             return made[part]
         return one

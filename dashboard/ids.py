@@ -163,3 +163,19 @@ STUDY_RUN_MESSAGE = "study-run-message"
 STUDY_JOBS = "study-jobs"
 STUDY_POLL = "study-poll"
 STUDY_URL_SYNC = "study-url-sync"
+# ---- Explore: counterfactual edits and overlays (dashboard/explore_edits.py) -----------------------------
+EDIT_TARGET = "edit-target"        # the clicked token's position (assets/explore.js sets it)
+EDIT_MENU = "edit-menu"
+EDIT_LABEL = "edit-label"
+EDIT_DROP = "edit-drop"
+EDIT_NEGATE = "edit-negate"
+EDIT_SWAP = "edit-swap"            # dropdown of suggested words; choosing one applies the swap
+EDIT_CLOSE = "edit-close"
+EDIT_RESULT = "edit-result"
+EDIT_SUMMARY = "edit-summary"
+EDIT_GRAPH = "edit-graph"
+OVERLAY_TEXTS = "overlay-texts"    # store: the overlaid texts, also in the URL as repeated overlay= params
+OVERLAY_INPUT = "overlay-input"
+OVERLAY_ADD = "overlay-add"
+OVERLAY_LIST = "overlay-list"
+OVERLAY_REMOVE = "overlay-remove"  # pattern-matching type, one per overlaid text

@@ -190,7 +190,7 @@ class EntryPoint:
 
 PAGES = ("/", "/fixed-points", "/geometry", "/words", "/linearization", "/decomposition", "/compare", "/train",
          "/models", "/lesson")
-QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "tour", "step", "__proto__", "constructor", "")
+QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "tour", "step", "overlay", "__proto__", "constructor", "")
 
 
 def url_search() -> st.SearchStrategy[str]:
@@ -344,6 +344,41 @@ def _cli_import(c, run_id: str, value) -> None:
     assert code == 2
 
 
+def _dependency_with(c: DashClient, output: str) -> dict:
+    """The server-side callback with ``output`` among its outputs (for outputs several callbacks share)."""
+    return next(d for d in c.dependencies if not d.get("clientside_function") and output in d["output"])
+
+
+def _explore_edit(c: DashClient, run_id: str, value) -> None:
+    """A tampered token position (the store a click writes) and swap word, for the menu and every edit."""
+    index, word, text = value
+    state = [("debounced-text", "data", text), ("model-picker", "value", run_id)]
+    check_dash_response(c.call("edit-menu.hidden", [("edit-target", "data", index)], state))
+    body = callback_body(_dependency_with(c, "edit-graph.figure"),
+                         [("edit-drop", "n_clicks", 1), ("edit-negate", "n_clicks", 1), ("edit-swap", "value", word)],
+                         [("edit-target", "data", index), *state, ("view-mode", "value", "2d")])
+    for changed in ("edit-swap.value", "edit-negate.n_clicks", "edit-drop.n_clicks"):
+        body["changedPropIds"] = [changed]
+        check_dash_response(c.client.post("/_dash-update-component", json=body))
+
+
+def _explore_overlays(c: DashClient, run_id: str, value) -> None:
+    """A new overlay text, a tampered list of them (the store; or the URL's repeated overlay=) and model info."""
+    texts, new, info = value
+    body = callback_body(_dependency_with(c, "overlay-texts.data"),
+                         [("overlay-add", "n_clicks", 1), ("overlay-input", "n_submit", None), []],
+                         [("overlay-input", "value", new), ("overlay-texts", "data", texts)])
+    stored = check_dash_response(c.client.post("/_dash-update-component", json=body)).get("overlay-texts", {})
+    info = {"run_id": run_id, "class_names": ["a", "b"]} if info is None else info
+    body = callback_body(_dependency_with(c, "overlay-list.children"),
+                         [("overlay-texts", "data", stored.get("data", texts)), ("model-info", "data", info)],
+                         [("view-mode", "value", "3d")])
+    response = check_dash_response(c.client.post("/_dash-update-component", json=body))
+    figure = next((v for k, v in response.items() if k.startswith("trajectory-graph")), {}).get("figure", {})
+    names = [op["params"]["value"] for op in figure.get("operations", []) if op["location"][-1] == "name"]
+    check_tokens_are_inert([n for n in names if n])
+
+
 def _click_data() -> st.SearchStrategy:
     point = st.dictionaries(st.sampled_from(["customdata", "pointNumber", "curveNumber", "x"]), nasty_value(),
                             max_size=3)
@@ -362,6 +397,12 @@ ENTRY_POINTS = (
                                        nasty_value()), _train_form),
     EntryPoint("page URLs", st.tuples(st.sampled_from(PAGES), url_search()), _page_url),
     EntryPoint("fixed point click", _click_data(), _fixed_point_click),
+    EntryPoint("explore edit", st.tuples(st.one_of(st.integers(-3, 30), nasty_value()), st.one_of(nasty_text(),
+                                                                                              nasty_value()),
+                                         st.one_of(st.just("red green red the and"), nasty_text())), _explore_edit),
+    EntryPoint("explore overlays", st.tuples(st.one_of(st.lists(nasty_text(), max_size=8), nasty_value()),
+                                             st.one_of(nasty_text(), nasty_value()),
+                                             st.one_of(st.none(), nasty_value())), _explore_overlays),
     EntryPoint("job and run buttons", st.tuples(st.sampled_from(["job-cancel", "run-delete"]), st.one_of(
         st.sampled_from(PATH_LIKE), nasty_text(), st.integers(), st.floats(), st.booleans(), st.none())),
         _job_button_ids),

@@ -27,4 +27,11 @@ def explore_help() -> html.Details:
                 html.Sub("other"), " for two classes. The colour is the class the word pushed towards; a change of 2 "
                 "(odds × 7.4) or more is full colour. Unlike the change of a probability, this does not flatten "
                 "once the network is already confident. Hover a word for its number."]),
+        html.P([html.B("Edit a word"), ": a click on a word also opens a small menu to drop it, negate it (“not” "
+                "before it) or swap it for a word that pushes the other way. The edited path is drawn dotted beside "
+                "yours; the chart below compares the real change of the log-odds after each token with the ",
+                html.B("linear prediction"), ": the change of input times the input Jacobian, carried forward "
+                "through the state Jacobians along your text. Where they part, the dynamics are not linear."]),
+        html.P([html.B("Overlays"), " put other texts (“good”, “not good”, “not bad”) in the same view, each in its "
+                "own colour; they are part of the link."]),
     ])

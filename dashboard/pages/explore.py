@@ -8,12 +8,14 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 
 from dashboard import ids
 from dashboard.components.export_buttons import export_row
+from dashboard.components.edit_panel import edit_panel, overlay_panel
 from dashboard.components.help import explore_help
 from dashboard.components.lesson_link import lesson_link
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
 from dashboard.explore_logic import (DEFAULT_VIEW, example_chips, examples_of, load_model_view,
                                      next_text_for_model, trajectory_for)
+from dashboard.edit_logic import overlay_texts
 from dashboard.runtime import bundles, settings
 
 dash.register_page(__name__, path="/", name="Explore", title="attractorscope · Explore", order=0)
@@ -24,7 +26,8 @@ CS = "attractorscope"  # namespace of the functions in assets/explore.js
 SPEEDS = (("0.5×", 700), ("1×", 350), ("2×", 175), ("4×", 90), ("10×", 35))  # label, ms per token
 
 
-def layout(model: str | None = None, text: str | None = None, view: str = DEFAULT_VIEW, **_query) -> html.Div:
+def layout(model: str | None = None, text: str | None = None, view: str = DEFAULT_VIEW, overlay=None,
+           **_query) -> html.Div:
     summaries = bundles().summaries()
     known = isinstance(model, str) and any(s.run_id == model for s in summaries)
     run_id = model if known else default_run_id(summaries)
@@ -57,11 +60,12 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
         ]),
         html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
                  hidden=not state.message),
-        html.Div(className="explore-grid", children=[_text_panel(state, text), _graph_panel(state)]),
+        html.Div(className="explore-grid", children=[_text_panel(state, text, overlay_texts(overlay)),
+                                                     _graph_panel(state)]),
     ])
 
 
-def _text_panel(state, text: str) -> html.Section:
+def _text_panel(state, text: str, overlays: list[str]) -> html.Section:
     return html.Section(className="left-panel", children=[
         html.Label("Type or paste text", htmlFor=ids.SENTENCE_INPUT, className="field-label"),
         dcc.Textarea(id=ids.SENTENCE_INPUT, value=text, className="sentence-input", spellCheck=False,
@@ -72,6 +76,7 @@ def _text_panel(state, text: str) -> html.Section:
         html.Div(id=ids.PREDICTION_TEXT, className="prediction"),
         dcc.Graph(id=ids.PREDICTION_GRAPH, figure=state.prediction_figure, config={"displayModeBar": False},
                   className="prediction-graph"),
+        overlay_panel(overlays),
         explore_help(),
     ])
 
@@ -95,6 +100,7 @@ def _graph_panel(state) -> html.Section:
             html.Span(id=ids.STEP_LABEL, className=ids.STEP_LABEL),
         ]),
         html.Div(id=ids.TOKEN_STRIP, className="token-strip", role="list"),
+        edit_panel(),
     ])
 
 
@@ -163,4 +169,8 @@ clientside_callback(dash.ClientsideFunction(CS, "playTick"), Output(ids.TOKEN_SL
 clientside_callback("function (ms) { return typeof ms === 'number' && ms >= 20 ? ms : 350; }",
                     Output(ids.PLAY_INTERVAL, "interval"), Input(ids.PLAY_SPEED, "value"))
 clientside_callback(dash.ClientsideFunction(CS, "shareUrl"), Output(ids.SHARE_URL, "children"),
-                    Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"))
+                    Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_PICKER, "value"), Input(ids.VIEW_MODE, "value"),
+                    Input(ids.OVERLAY_TEXTS, "data"))
+
+# The edit and overlay callbacks (they also patch the trajectory graph), registered after this page's own.
+from dashboard import explore_edits  # noqa: E402,F401
