@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from core import geometry, words
+from core.analysis_checkpoints import CKPT_SEQUENCES, checkpoint_arrays
 from core.analysis_file import ANALYSIS_VERSION, save_analysis
 from core.analysis_slow import slow_point_arrays
 from core.dynamics import one_step_linearization_error
@@ -91,6 +92,12 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     report({"stage": "slow points", "step": 95, "total": 100})
     arrays.update(slow_point_arrays(model, pca, visited_vxn, finals_bxn, states_bxtxn, ids, lengths,
                                     np.random.default_rng([seed, 15])))
+
+    if bundle.has_checkpoints:
+        report({"stage": "training checkpoints", "step": 97, "total": 100})
+        ids_c, lengths_c = ids[:CKPT_SEQUENCES], lengths[:CKPT_SEQUENCES]
+        visited = lambda m: _states(m, ids_c, lengths_c)[np.arange(ids_c.shape[1])[None, :] < lengths_c[:, None]]  # noqa: E731
+        arrays.update(checkpoint_arrays(bundle.checkpoints, pca, visited, np.random.default_rng([seed, 20])))
 
     wall = time.perf_counter() - start
     arrays["wall_time_s"] = np.array(wall)

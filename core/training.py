@@ -6,6 +6,7 @@ Nothing here prints.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -36,6 +37,8 @@ class TrainedModel:
     vocab: Vocab
     metrics: dict
     task: TaskData
+    # (step, validation accuracy, weights) at step 0 and at every evaluation, when train(keep_snapshots=True)
+    snapshots: list = dataclasses.field(default_factory=list)
 
 
 def _batch(data: EncodedSplit, idx: np.ndarray):
@@ -117,8 +120,15 @@ def _final_metrics(model: RNNClassifier, data: TaskData, val_set: EncodedSplit, 
     return metrics
 
 
+def _snapshot(model: RNNClassifier, step: int, val_accuracy: float) -> tuple[int, float, dict]:
+    return step, float(val_accuracy), {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
+          should_stop: Callable[[], bool] | None = None, keep_snapshots: bool = False) -> TrainedModel:
+    """Train; with ``keep_snapshots`` the weights at step 0 and at every evaluation are kept (in memory) for
+    ``core.checkpoints`` to choose the training-time checkpoints from. Evaluating never draws random numbers,
+    so the final weights are the same either way."""
     config.validate()
     tc = config.train
     torch.manual_seed(tc.seed)
@@ -137,6 +147,7 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
     curve, running, evals_without_gain, step = [], [], 0, 0
     stopped_early = False
     batches = _Batches(train_set.lengths_b, tc.batch_size, tc.bucketed, rng)
+    snapshots = [_snapshot(model, 0, evaluate(model, val_set, data)["accuracy"])] if keep_snapshots else []
     for step in range(1, tc.steps + 1):
         if should_stop is not None and should_stop():
             raise TrainingCancelled("training was cancelled")
@@ -158,6 +169,8 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
         curve.append({"step": step, "train_loss": float(np.mean(running)), "val_loss": val["loss"],
                       "val_accuracy": val["accuracy"]})
         running = []
+        if keep_snapshots:
+            snapshots.append(_snapshot(model, step, val["accuracy"]))
         if (val["accuracy"], -val["loss"]) > (best["accuracy"], -best["loss"]):
             best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": step}
             best_state = copy.deepcopy(model.state_dict())
@@ -175,4 +188,4 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
     run = {"best_step": best["step"], "steps_run": step, "stopped_early": stopped_early, "loss_curve": curve,
            "wall_time_s": round(time.perf_counter() - start, 2)}
     metrics = _final_metrics(model, data, val_set, run)
-    return TrainedModel(model, data.vocab, metrics, data)
+    return TrainedModel(model, data.vocab, metrics, data, snapshots)
