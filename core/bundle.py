@@ -96,6 +96,12 @@ class Bundle:
             self._checkpoints = load_checkpoints(self.path / CHECKPOINTS_FILE, self.model)
         return self._checkpoints
 
+    def at_checkpoint(self, k: int) -> "Bundle":
+        """This bundle with training-time checkpoint k's weights, its trajectories projected on the FINAL
+        model's PCA (this bundle's analysis), so every checkpoint is drawn in one space."""
+        analysis = self.analysis if self.has_analysis else None
+        return dataclasses.replace(self, model=self.checkpoints.model(k), _analysis=analysis, _checkpoints=None)
+
     def forget_analysis(self) -> None:
         """Read analysis.npz again on the next use (after it was recomputed)."""
         self._analysis = None

@@ -10,6 +10,7 @@ from dashboard import ids
 from dashboard.components.help import explore_help
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
+from dashboard.components.training_time import training_panel
 from dashboard.explore_logic import (DEFAULT_VIEW, example_chips, examples_of, load_model_view,
                                      next_text_for_model, trajectory_for)
 from dashboard.runtime import bundles, settings
@@ -54,6 +55,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
         html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
                  hidden=not state.message),
         html.Div(className="explore-grid", children=[_text_panel(state, text), _graph_panel(state)]),
+        training_panel(run_id, text),
     ])
 
 

@@ -10,7 +10,6 @@ import torch
 from core import store
 from core.checkpoints import (CheckpointError, Checkpoints, load_checkpoints, pack_checkpoints, save_checkpoints,
                               select_checkpoints)
-from core.pipeline import train_run
 from core.training import train
 from core.tasks import load_task
 from tests.conftest import TINY_TASK, TINY_TRAIN
@@ -111,18 +110,15 @@ def test_snapshots_leave_the_trained_weights_unchanged():
     from core.pipeline import resolve_vocab_size
     from core.config import ModelConfig, RunConfig
     config = resolve_vocab_size(RunConfig("snap", ModelConfig("gru", 6, 4, num_classes=2), TINY_TASK,
-                                          dataclasses.replace(TINY_TRAIN, steps=40, eval_every=20)), data)
+                                          dataclasses.replace(TINY_TRAIN, steps=20, eval_every=10)), data)
     plain, kept = train(config, data), train(config, data, keep_snapshots=True)
     for name, value in plain.model.state_dict().items():
         assert torch.equal(value, kept.model.state_dict()[name])
-    assert [s[0] for s in kept.snapshots] == [0, 20, 40] and plain.snapshots == []
+    assert [s[0] for s in kept.snapshots] == [0, 10, 20] and plain.snapshots == []
 
 
-def test_a_tiny_run_keeps_checkpoints_that_load(tmp_path):
-    from core.config import ModelConfig, RunConfig
-    config = RunConfig("tiny-ckpt", ModelConfig("gru", 8, 6, num_classes=2), TINY_TASK,
-                       dataclasses.replace(TINY_TRAIN, steps=80, eval_every=10))
-    bundle = store.load_path(train_run(config, store_path=tmp_path))
+def test_a_tiny_run_keeps_checkpoints_that_load(ckpt_bundle_dir):
+    bundle = store.load_path(ckpt_bundle_dir)
     ckpts = bundle.checkpoints
     assert 2 <= len(ckpts) <= 8 and ckpts.steps_k[0] == 0
     assert ckpts.steps_k[-1] == bundle.metrics["best_step"]
@@ -138,3 +134,24 @@ def test_a_bundle_without_checkpoints_says_so(tiny_bundle):
     assert not tiny_bundle.has_checkpoints
     with pytest.raises(CheckpointError):
         tiny_bundle.checkpoints
+
+
+def test_the_analysis_draws_every_checkpoint_in_the_final_pca(ckpt_bundle_dir):
+    bundle = store.load_path(ckpt_bundle_dir)
+    view = bundle.analysis.training
+    n = len(bundle.checkpoints)
+    assert view is not None and view.steps_k.tolist() == bundle.checkpoints.steps_k.tolist()
+    assert view.cloud_xyz_kxsx3.shape[:2] == (n, 1500) and view.cloud_xyz_kxsx3.dtype == np.float32
+    assert set(view.fp_k_q.tolist()) <= set(range(n))
+    # the last checkpoint is the final model: its states sit on the final analysis' cloud, in the same PCA
+    final_path = bundle.trajectory("red red blue").xyz_tx3
+    np.testing.assert_allclose(bundle.at_checkpoint(n - 1).trajectory("red red blue").xyz_tx3, final_path, atol=1e-5)
+    # an early checkpoint moves differently
+    assert not np.allclose(bundle.at_checkpoint(0).trajectory("red red blue").xyz_tx3, final_path, atol=1e-3)
+    # eigenvalues: |lambda| descending per point
+    eig = view.fp_eig_abs_qxm
+    assert (np.diff(eig, axis=1)[np.isfinite(np.diff(eig, axis=1))] <= 1e-6).all()
+
+
+def test_an_analysis_without_checkpoints_has_no_training_view(tiny_bundle, analyzed_store):
+    assert store.load_path(analyzed_store / "tiny-gru").analysis.training is None
