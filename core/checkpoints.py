@@ -5,11 +5,14 @@ evaluation. ``select_checkpoints`` picks a handful spaced by validation progress
 writes them to the bundle's ``checkpoints.safetensors`` (numpy arrays only, never a pickle) and
 ``load_checkpoints`` reads them back as ``Checkpoints``, which rebuild a model per checkpoint.
 
-Storage: every weight in float32, except a large embedding (more than ``EXACT_EMBEDDING_VALUES``
-values, e.g. gru-imdb's 20,000 x 50), which would multiply the bundle's size by the number of
-checkpoints. It is stored as the difference from the final embedding: the ``exact_rows`` rows that
-changed most exactly (float16 differences), the rest as a rank-``rank`` approximation of their
-differences (float16 factors). ``prediction_agreement`` measures what that costs.
+Storage: a checkpoint equal to the final weights (the last one: the weights training keeps) stores
+nothing and is read from the bundle's model. The others store every weight in float32, unless the
+embedding is large (more than ``EXACT_EMBEDDING_VALUES`` values, e.g. gru-imdb's 20,000 x 50), which
+would multiply the bundle's size by the number of checkpoints. Then the embedding is stored as the
+difference from the final embedding: the ``exact_rows`` rows that changed most exactly (float16
+differences), the rest as a rank-``rank`` approximation of their differences (float16 factors; a
+few directions hold most of it: 79% of the change from GloVe to gru-imdb's trained embedding lies in
+4), and the other weights in float16. ``prediction_agreement`` measures what that costs.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ FILE_NAME = "checkpoints.safetensors"
 FORMAT = "attractorscope-checkpoints-1"
 EMBEDDING = "embedding.weight"
 EXACT_EMBEDDING_VALUES = 200_000   # an embedding up to this many values is stored whole, in float32
-EXACT_ROWS, RANK = 1000, 8         # otherwise: the rows that changed most exactly, the rest low-rank
+EXACT_ROWS, RANK = 500, 4          # otherwise: the rows that changed most exactly, the rest low-rank
 MAX_FILE_BYTES, MAX_CHECKPOINTS = 40_000_000, 64
 
 
@@ -81,14 +84,17 @@ def pack_checkpoints(snapshots: list, final_state: dict, exact_rows: int = EXACT
     out = {"steps_k": np.array([s[0] for s in snapshots], np.int64),
            "val_accuracy_k": np.array([s[1] for s in snapshots], np.float32)}
     final_emb = _numpy(final_state[EMBEDDING])
+    compact = final_emb.size > exact_values
     for k, (_, _, state) in enumerate(snapshots):
+        if all(np.array_equal(_numpy(value), _numpy(final_state[name])) for name, value in state.items()):
+            continue  # the final weights themselves (the bundle's model): nothing to store
         for name, value in state.items():
             arr = _numpy(value)
-            if name == EMBEDDING and arr.size > exact_values:
+            if name == EMBEDDING and compact:
                 for part, packed in _pack_embedding(arr, final_emb, exact_rows, rank).items():
                     out[f"{k}/{name}/{part}"] = packed
             else:
-                out[f"{k}/{name}"] = arr.astype(np.float32)
+                out[f"{k}/{name}"] = arr.astype(np.float16 if compact else np.float32)
     return out
 
 
@@ -106,6 +112,9 @@ def save_checkpoints(path: Path, snapshots: list, final: RNNClassifier, ids_bxt:
         exact = RNNClassifier(final.config)
         agreement = []
         for k, (_, _, state) in enumerate(snapshots):
+            if not _stored(arrays, k):  # the final model itself
+                agreement.append(1.0)
+                continue
             exact.load_state_dict(state)
             agreement.append(prediction_agreement(exact.eval(), packed.model(k), ids_bxt, lengths_b))
         arrays["agreement_k"] = np.array(agreement, np.float32)
@@ -129,10 +138,12 @@ class Checkpoints:
     @property
     def compressed(self) -> bool:
         """True when the embedding is stored approximately (large vocabularies)."""
-        return f"0/{EMBEDDING}/rows" in self.arrays
+        return any(name.endswith(f"/{EMBEDDING}/rows") for name in self.arrays)
 
     def state_dict(self, k: int) -> dict[str, torch.Tensor]:
         final = self.final.state_dict()
+        if not _stored(self.arrays, k):
+            return {name: value.clone() for name, value in final.items()}
         out = {}
         for name, value in final.items():
             if f"{k}/{name}" in self.arrays:
@@ -181,11 +192,17 @@ def load_checkpoints(path: Path, final: RNNClassifier) -> Checkpoints:
     return Checkpoints(steps.astype(np.int64), acc.astype(np.float32), arrays, final, agreement)
 
 
+def _stored(arrays: dict, k: int) -> bool:
+    """Whether checkpoint k has arrays of its own (else it is the final model)."""
+    return any(name.startswith(f"{k}/") for name in arrays)
+
+
 def _check_arrays(arrays: dict, n: int, final: RNNClassifier) -> None:
     expected = {}
+    own = [k for k in range(n) if _stored(arrays, k)]
     for name, value in final.state_dict().items():
         shape = tuple(value.shape)
-        for k in range(n):
+        for k in own:
             if f"{k}/{name}/rows" in arrays:
                 rows = arrays[f"{k}/{name}/rows"]
                 rank = arrays.get(f"{k}/{name}/u", np.zeros((0, 0))).shape[-1]
