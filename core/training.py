@@ -37,7 +37,9 @@ class TrainedModel:
     vocab: Vocab
     metrics: dict
     task: TaskData
-    # (step, validation accuracy, weights) at step 0 and at every evaluation, when train(keep_snapshots=True)
+    # (step, validation accuracy, weights) at step 0 and at every evaluation, when train(keep_snapshots=True),
+    # for core.checkpoints to choose the training-time checkpoints from; evaluating draws no random numbers,
+    # so the final weights are the same with or without them
     snapshots: list = dataclasses.field(default_factory=list)
 
 
@@ -126,9 +128,6 @@ def _snapshot(model: RNNClassifier, step: int, val_accuracy: float) -> tuple[int
 
 def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None, keep_snapshots: bool = False) -> TrainedModel:
-    """Train; with ``keep_snapshots`` the weights at step 0 and at every evaluation are kept (in memory) for
-    ``core.checkpoints`` to choose the training-time checkpoints from. Evaluating never draws random numbers,
-    so the final weights are the same either way."""
     config.validate()
     tc = config.train
     torch.manual_seed(tc.seed)
@@ -144,8 +143,7 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
     start = time.perf_counter()
     best = {"accuracy": -1.0, "loss": float("inf"), "step": 0}
     best_state = copy.deepcopy(model.state_dict())
-    curve, running, evals_without_gain, step = [], [], 0, 0
-    stopped_early = False
+    curve, running, evals_without_gain, step, stopped_early = [], [], 0, 0, False
     batches = _Batches(train_set.lengths_b, tc.batch_size, tc.bucketed, rng)
     snapshots = [_snapshot(model, 0, evaluate(model, val_set, data)["accuracy"])] if keep_snapshots else []
     for step in range(1, tc.steps + 1):
@@ -169,8 +167,7 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
         curve.append({"step": step, "train_loss": float(np.mean(running)), "val_loss": val["loss"],
                       "val_accuracy": val["accuracy"]})
         running = []
-        if keep_snapshots:
-            snapshots.append(_snapshot(model, step, val["accuracy"]))
+        snapshots += [_snapshot(model, step, val["accuracy"])] if keep_snapshots else []
         if (val["accuracy"], -val["loss"]) > (best["accuracy"], -best["loss"]):
             best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": step}
             best_state = copy.deepcopy(model.state_dict())
