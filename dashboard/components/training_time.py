@@ -81,7 +81,7 @@ def training_panel(run_id, text) -> html.Section:
         html.Div(id=ids.TRAINING_CONTROLS, hidden=state.figure is None, children=[
             html.Label("Training time (checkpoint)", htmlFor=ids.TRAINING_SLIDER, className="field-label"),
             dcc.Slider(id=ids.TRAINING_SLIDER, min=0, max=max(state.n - 1, 0), step=1, value=state.value,
-                       marks=state.marks, included=False),
+                       marks=state.marks, included=False, allow_direct_input=False),
             dcc.Graph(id=ids.TRAINING_GRAPH, figure=state.figure or figures.empty_figure(""),
                       config={"displayModeBar": False}),
         ]),
