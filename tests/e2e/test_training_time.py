@@ -43,15 +43,15 @@ def test_moving_the_training_slider_replays_the_text_at_an_earlier_checkpoint(br
         for page in watched_page(context, ckpt_server):
             page.goto(f"{ckpt_server}/?model={CKPT_RUN_ID}&text=red%20red%20green%20red")
             final = _wait(page, "s.path_x && s.path_x.length === 4 && s.title.startsWith('step')")
-            assert not final.hidden and "Checkpoint" in final.note
+            assert not final["hidden"] and "Checkpoint" in final["note"]
             handle = page.locator("#training-slider [role='slider']").first
             handle.focus()
             page.keyboard.press("Home")  # the first checkpoint: before training
             early = _wait(page, "s.title.startsWith('before training') && s.path_x && s.path_x.length === 4")
-            assert "Checkpoint 1 of" in early.note
-            assert early.path_x != final.path_x  # the untrained network moves elsewhere
+            assert "Checkpoint 1 of" in early["note"]
+            assert early["path_x"] != final["path_x"]  # the untrained network moves elsewhere
             page.goto(f"{ckpt_server}/?model={TINY_RUN_ID}&text=red")
             none = _wait(page, "s.hidden && s.note.includes('no training checkpoints')")
-            assert none.hidden
+            assert none["hidden"]
     finally:
         context.close()
