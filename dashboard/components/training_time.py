@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from core.analysis_file import AnalysisError
 from core.checkpoints import CheckpointError
 from dashboard import figures, ids
 from dashboard.cache import ModelUnavailable
@@ -51,10 +52,10 @@ def training_state(run_id, text, k) -> TrainingState:
         bundle = None
     if bundle is None or not bundle.has_checkpoints:
         return TrainingState(None, NO_CHECKPOINTS if bundle is not None else "", 0, 0)
-    view = bundle.analysis.training if bundle.has_analysis else None
     try:
         n = len(bundle.checkpoints)
-    except CheckpointError as err:
+        view = bundle.analysis.training if bundle.has_analysis else None
+    except (CheckpointError, AnalysisError) as err:
         return TrainingState(None, str(err), 0, 0)
     if view is None or len(view.steps_k) != n:
         return TrainingState(None, NOT_ANALYZED.format(run_id=run_id), 0, 0)

@@ -90,3 +90,13 @@ def test_eigenvalue_migration_puts_each_point_at_its_checkpoint(ckpt_bundle):
     assert all(v < 1.0 for v in stable.y)  # a stable point's eigenvalues lie inside the unit circle
     top = next(t for t in fig.data if t.name == "largest |λ| of a stable point")
     assert len(top.x) == len(view.steps_k)
+
+
+def test_a_damaged_checkpoint_file_is_one_sentence_not_an_error(ckpt_bundle_dir, app_ctx, monkeypatch, tmp_path):
+    import shutil
+    copy = tmp_path / CKPT_RUN_ID
+    shutil.copytree(ckpt_bundle_dir, copy)
+    (copy / "checkpoints.safetensors").write_bytes(b"\x00" * 64)
+    monkeypatch.setattr(training_time, "bundles", lambda: _Bundles(store.load_path(copy)))
+    state = training_state(CKPT_RUN_ID, "red", 0)
+    assert state.figure is None and state.note.startswith("checkpoints.safetensors is unreadable")
