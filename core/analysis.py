@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from core import geometry, words
+from core.analysis_checkpoints import CKPT_SEQUENCES, checkpoint_arrays
 from core.analysis_file import ANALYSIS_VERSION, save_analysis
 from core.analysis_slow import slow_point_arrays
 from core.dynamics import one_step_linearization_error
@@ -92,6 +93,8 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     arrays.update(slow_point_arrays(model, pca, visited_vxn, finals_bxn, states_bxtxn, ids, lengths,
                                     np.random.default_rng([seed, 15])))
 
+    arrays.update(_training_arrays(bundle, pca, ids, lengths, seed, report))
+
     wall = time.perf_counter() - start
     arrays["wall_time_s"] = np.array(wall)
     save_analysis(bundle.path / "analysis.npz", arrays)
@@ -101,6 +104,17 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
             "dims95": int(arrays["dims95"]), "final_dims95": int(arrays["final_dims95"]),
             "n_slow_points": int(len(arrays["sp_qstar_p"])), "d1_median": float(arrays["slowlin_d1_median"]),
             "d4_median": float(arrays["slowlin_d4_median"])}
+
+
+def _training_arrays(bundle, pca, ids, lengths, seed: int, report) -> dict:
+    """The training-time checkpoints' fixed points and states in this PCA (none for a bundle without them)."""
+    if not bundle.has_checkpoints:
+        return {}
+    report({"stage": "training checkpoints", "step": 97, "total": 100})
+    ids_c, lengths_c = ids[:CKPT_SEQUENCES], lengths[:CKPT_SEQUENCES]
+    valid = np.arange(ids_c.shape[1])[None, :] < lengths_c[:, None]
+    return checkpoint_arrays(bundle.checkpoints, pca, lambda model: _states(model, ids_c, lengths_c)[valid],
+                             np.random.default_rng([seed, 20]))
 
 
 def visited_states(bundle, count: int, max_sequences: int = 2000, seed: int = 0) -> np.ndarray:

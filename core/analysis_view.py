@@ -26,7 +26,7 @@ from core.pca import StatePCA
 from core.records import stored
 
 __all__ = ["Analysis", "AttractorView", "GeometryView", "LinearizationView", "WordsView", "DecompositionView",
-           "SlowLineView", "SlowLinearizationView", "load_analysis"]
+           "SlowLineView", "SlowLinearizationView", "TrainingView", "load_analysis"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +133,23 @@ class SlowLinearizationView:
     bin_count_b: np.ndarray = stored()
 
 
+@dataclass(frozen=True, eq=False)
+class TrainingView:
+    """How the attractor formed (``core.analysis_checkpoints``): per training-time checkpoint k, its
+    visited states and fixed points projected into the final model's PCA, and the fixed points'
+    largest eigenvalue magnitudes; the fixed points of all checkpoints are concatenated (q of them)."""
+    steps_k: np.ndarray = stored()                     # training step of each checkpoint (0: before training)
+    val_accuracy_k: np.ndarray = stored()
+    cloud_xyz_kxsx3: np.ndarray = stored()             # float32, final PCA
+    cloud_pred_kxs: np.ndarray = stored()              # int8, the class the checkpoint's readout favours there
+    fp_k_q: np.ndarray = stored()                      # which checkpoint each fixed point belongs to
+    fp_xyz_qx3: np.ndarray = stored()
+    fp_stable_q: np.ndarray = stored()
+    fp_converged_q: np.ndarray = stored()
+    fp_eig_abs_qxm: np.ndarray = stored()              # the m largest |eigenvalue|, descending
+    agreement_k: np.ndarray | None = stored(default=None)  # compressed embedding: agreement with the exact checkpoint
+
+
 def _view(cls, arrays: Mapping[str, np.ndarray], prefix: str = ""):
     """The view, or None when the file lacks one of its required arrays."""
     try:
@@ -155,7 +172,8 @@ class Analysis:
     slow_points: FixedPoints | None
     slow_line: SlowLineView | None
     slow_linearization: SlowLinearizationView | None
-    wall_time_s: float    # how long the precompute took; with the weights' hash, it tells analyses apart
+    wall_time_s: float
+    training: TrainingView | None = None  # the training-time checkpoints, for bundles that keep them    # how long the precompute took; with the weights' hash, it tells analyses apart
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "Analysis":
@@ -168,7 +186,8 @@ class Analysis:
                    slow_points=FixedPoints.from_arrays(arrays, "sp_") if "sp_xstar_pxn" in arrays else None,
                    slow_line=_view(SlowLineView, arrays, "line_"),
                    slow_linearization=_view(SlowLinearizationView, arrays, "slowlin_"),
-                   wall_time_s=float(arrays["wall_time_s"]) if "wall_time_s" in arrays else float("nan"))
+                   wall_time_s=float(arrays["wall_time_s"]) if "wall_time_s" in arrays else float("nan"),
+                   training=_view(TrainingView, arrays, "ckpt_"))
 
     def project(self, states) -> np.ndarray:
         """States (..., n) on the stored PCA's first three components, float32 (..., 3)."""

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from core.analysis_view import Analysis, load_analysis
+from core.checkpoints import FILE_NAME as CHECKPOINTS_FILE
+from core.checkpoints import Checkpoints, load_checkpoints
 from core.config import RunConfig
 from core.evidence import token_evidence
 from core.models import RNNClassifier
@@ -58,6 +60,7 @@ class Bundle:
     metrics: dict
     weights_sha256: str
     _analysis: Analysis | None = field(default=None, repr=False)
+    _checkpoints: Checkpoints | None = field(default=None, repr=False)
 
     @property
     def class_names(self) -> list[str]:
@@ -81,6 +84,23 @@ class Bundle:
     @property
     def has_analysis(self) -> bool:
         return (self.path / "analysis.npz").is_file()
+
+    @property
+    def has_checkpoints(self) -> bool:
+        return (self.path / CHECKPOINTS_FILE).is_file()
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """The training-time checkpoints (``core.checkpoints``); raises CheckpointError if there are none."""
+        if self._checkpoints is None:
+            self._checkpoints = load_checkpoints(self.path / CHECKPOINTS_FILE, self.model)
+        return self._checkpoints
+
+    def at_checkpoint(self, k: int) -> "Bundle":
+        """This bundle with training-time checkpoint k's weights, its trajectories projected on the FINAL
+        model's PCA (this bundle's analysis), so every checkpoint is drawn in one space."""
+        analysis = self.analysis if self.has_analysis else None
+        return dataclasses.replace(self, model=self.checkpoints.model(k), _analysis=analysis, _checkpoints=None)
 
     def forget_analysis(self) -> None:
         """Read analysis.npz again on the next use (after it was recomputed)."""

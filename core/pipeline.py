@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Callable
 
 import torch
 
 from core import store
+from core.checkpoints import FILE_NAME as CHECKPOINTS_FILE
+from core.checkpoints import save_checkpoints, select_checkpoints
 from core.config import RunConfig, repo_root, store_dir, user_store_dir
-from core.tasks import TaskData, load_task
-from core.training import train
+from core.tasks import TaskData, encode_split, load_task
+from core.training import TrainedModel, train
 
-__all__ = ["train_run", "code_version", "resolve_vocab_size"]
+__all__ = ["train_run", "write_checkpoints", "code_version", "resolve_vocab_size"]
+
+AGREEMENT_TEXTS = 500
 
 
 def code_version() -> str:
@@ -43,7 +48,7 @@ def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = No
     session that queued the job, ``core.job_registry``) is kept in the bundle's task info: only it may delete."""
     data = load_task(config.task)
     config = resolve_vocab_size(config, data)
-    result = train(config, data, on_progress=on_progress, should_stop=should_stop)
+    result = train(config, data, on_progress=on_progress, should_stop=should_stop, keep_snapshots=True)
     info = {"class_names": list(data.class_names), "examples": list(data.examples), "ordered": data.ordered,
             "multilabel": data.multilabel, "source": data.source, "bundled": bundled}
     if owner:
@@ -53,4 +58,18 @@ def train_run(config: RunConfig, on_progress: Callable[[dict], None] | None = No
     if data.provenance:
         provenance["dataset"] = data.provenance
     target = store_path or (store_dir() if bundled else user_store_dir())
-    return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=target)
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = {CHECKPOINTS_FILE: write_checkpoints(result, Path(tmp) / CHECKPOINTS_FILE)}
+        return store.save_bundle(config, result.model, result.vocab, info, result.metrics, provenance, store=target,
+                                 extra_files=extra)
+
+
+def write_checkpoints(result: TrainedModel, path: Path, n_agreement: int = AGREEMENT_TEXTS) -> Path:
+    """The training-time checkpoints (``core.checkpoints``) of a run: chosen among its snapshots by
+    validation progress, the last one the weights training kept (its best evaluation); a compressed
+    embedding's fidelity is measured on the first ``n_agreement`` validation texts."""
+    accuracies = [acc for _, acc, _ in result.snapshots]
+    best = next(i for i, (step, _, _) in enumerate(result.snapshots) if step == result.metrics["best_step"])
+    chosen = [result.snapshots[i] for i in select_checkpoints(accuracies, best)]
+    val = encode_split(result.task.val, result.vocab)
+    return save_checkpoints(path, chosen, result.model, val.ids_bxt[:n_agreement], val.lengths_b[:n_agreement])

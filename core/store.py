@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 MAX_JSON_BYTES = 2_000_000
-BUNDLE_FILES = ("config.json", "model.safetensors", "vocab.json", "analysis.npz")
+BUNDLE_FILES = ("config.json", "model.safetensors", "vocab.json", "analysis.npz", "checkpoints.safetensors")
 
 
 class BundleError(Exception):

@@ -7,6 +7,7 @@ Nothing here prints.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -37,6 +38,10 @@ class TrainedModel:
     vocab: Vocab
     metrics: dict
     task: TaskData
+    # (step, validation accuracy, weights) at step 0 and at every evaluation, when train(keep_snapshots=True),
+    # for core.checkpoints to choose the training-time checkpoints from; evaluating draws no random numbers,
+    # so the final weights are the same with or without them
+    snapshots: list = dataclasses.field(default_factory=list)
 
 
 def _batch(data: EncodedSplit, idx: np.ndarray):
@@ -120,18 +125,22 @@ def _final_metrics(model: RNNClassifier, data: TaskData, val_set: EncodedSplit, 
 
 def fit(model: nn.Module, tc: TrainConfig, batch_loss: Callable[[], torch.Tensor], validate: Callable[[], dict],
         on_progress: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None,
-        curve_keys: tuple[str, ...] = ("loss", "accuracy")) -> dict:
+        curve_keys: tuple[str, ...] = ("loss", "accuracy"), on_eval: Callable[[int, dict], None] | None = None) -> dict:
     """The loop every run shares (classifiers here, encoder-decoders in ``core.seq2seq.training``): Adam and
     gradient clipping on ``batch_loss()`` (the loss of the next training batch, the model in train mode);
     every ``eval_every`` steps ``validate()`` (a dict with at least ``loss`` and ``accuracy``) adds a curve
     point (``val_<key>`` for each of ``curve_keys``) and the best model by validation accuracy, then loss, is
     kept; ``patience`` evaluations without gain stop early. Leaves the best weights loaded, in eval mode, and
-    returns best_step, steps_run, stopped_early, loss_curve and wall_time_s."""
+    returns best_step, steps_run, stopped_early, loss_curve and wall_time_s. ``on_eval(step, val)``, if given,
+    sees the untrained model's validation (step 0) and every evaluation (core.checkpoints keeps snapshots).
+    Validating draws no random numbers, so it leaves the trained weights as they would be without it."""
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     start = time.perf_counter()
     best = {"accuracy": -1.0, "loss": float("inf"), "step": 0}
     best_state = copy.deepcopy(model.state_dict())
     curve, running, evals_without_gain, step, stopped_early = [], [], 0, 0, False
+    if on_eval is not None:
+        on_eval(0, validate())
     for step in range(1, tc.steps + 1):
         if should_stop is not None and should_stop():
             raise TrainingCancelled("training was cancelled")
@@ -152,6 +161,8 @@ def fit(model: nn.Module, tc: TrainConfig, batch_loss: Callable[[], torch.Tensor
         curve.append({"step": step, "train_loss": float(np.mean(running)),
                       **{f"val_{key}": val[key] for key in curve_keys}})
         running = []
+        if on_eval is not None:
+            on_eval(step, val)
         if (val["accuracy"], -val["loss"]) > (best["accuracy"], -best["loss"]):
             best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": step}
             best_state = copy.deepcopy(model.state_dict())
@@ -170,8 +181,12 @@ def fit(model: nn.Module, tc: TrainConfig, batch_loss: Callable[[], torch.Tensor
             "wall_time_s": round(time.perf_counter() - start, 2)}
 
 
+def _snapshot(model: RNNClassifier, step: int, val_accuracy: float) -> tuple[int, float, dict]:
+    return step, float(val_accuracy), {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
+          should_stop: Callable[[], bool] | None = None, keep_snapshots: bool = False) -> TrainedModel:
     config.validate()
     tc = config.train
     torch.manual_seed(tc.seed)
@@ -191,4 +206,4 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
 
     run = fit(model, tc, batch_loss, lambda: evaluate(model, val_set, data), on_progress, should_stop)
     metrics = _final_metrics(model, data, val_set, run)
-    return TrainedModel(model, data.vocab, metrics, data)
+    return TrainedModel(model, data.vocab, metrics, data, snapshots)

@@ -30,6 +30,11 @@ SHARE_URL = "share-url"
 HELP_PANEL = "help-panel"
 EXAMPLE_CHIPS = "example-chips"
 EXAMPLE_CHIP = "example-chip"  # pattern-matching type
+TRAINING_PANEL = "training-panel"    # "watch the attractor form": the training-time checkpoints
+TRAINING_SLIDER = "training-slider"
+TRAINING_GRAPH = "training-graph"
+TRAINING_NOTE = "training-note"
+TRAINING_CONTROLS = "training-controls"
 
 # ---- every analysis page -------------------------------------------------------------------------
 
@@ -50,6 +55,7 @@ FP_DETAIL = "fp-detail"
 FP_TABLE = "fp-table"
 FP_SELECTED = "fp-selected"
 FP_SCROLL = "fp-scroll"
+FP_MIGRATION_GRAPH = "fp-migration-graph"
 WORDS_SEARCH = "words-search"
 LINEARIZATION_TEXT = "linearization-text"
 DECOMPOSITION_PICK = "decomposition-words"

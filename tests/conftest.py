@@ -106,3 +106,21 @@ def analyzed_store(_tiny_bundle_dir, tmp_path_factory) -> Path:
     shutil.copytree(_tiny_bundle_dir, broken)
     (broken / "config.json").write_text("{ not json")
     return root
+
+
+CKPT_RUN_ID = "tiny-ckpt"
+
+
+@pytest.fixture(scope="session")
+def ckpt_bundle_dir(tmp_path_factory) -> Path:
+    """A tiny GRU trained through ``core.pipeline.train_run`` (so it keeps training-time checkpoints), analyzed,
+    alone in its own store folder. Copy it before damaging it."""
+    import dataclasses
+
+    from core.pipeline import train_run
+
+    config = RunConfig(CKPT_RUN_ID, ModelConfig("gru", 8, 6, num_classes=2), TINY_TASK,
+                       dataclasses.replace(TINY_TRAIN, steps=80, eval_every=10))
+    path = train_run(config, store_path=tmp_path_factory.mktemp("ckpt_store"))
+    analyze_bundle(store.load_path(path), n_inits=64, cloud_size=1500, max_sequences=200)
+    return path

@@ -13,6 +13,7 @@ from dashboard.components.help import explore_help
 from dashboard.components.lesson_link import lesson_link
 from dashboard.components.model_picker import default_run_id, model_picker
 from dashboard.components.page_shell import unknown_model_message
+from dashboard.components.training_time import training_panel
 from dashboard.explore_logic import (DEFAULT_VIEW, example_chips, examples_of, load_model_view,
                                      next_text_for_model, trajectory_for)
 from dashboard.edit_logic import overlay_texts
@@ -62,6 +63,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
                  hidden=not state.message),
         html.Div(className="explore-grid", children=[_text_panel(state, text, overlay_texts(overlay)),
                                                      _graph_panel(state)]),
+        training_panel(run_id, text),
     ])
 
 

@@ -10,6 +10,7 @@ from dash.dash_table.Format import Format, Scheme
 from core.fixed_points.slow_points import SlowPointOptions
 from core.geometry import readout_alignment
 from dashboard import figures, figures_analysis as fa, ids
+from dashboard.figures_training import eigenvalue_migration_figure
 from dashboard.cache import ModelUnavailable
 from dashboard.components.page_shell import (load_analyzed, not_computed, page_frame, resolve_run_id, section,
                                              unavailable, url_sync)
@@ -168,6 +169,7 @@ def _sections(bundle, run_id):
         section("All fixed and slow points", html.P(summary(fps), className="note fp-summary"),
                 _table(fps, start), note="Click a row to inspect that point; click a column header to sort."),
         _line_section(bundle, run_id),
+        _training_section(bundle),
         section("How well the solver converged", dcc.Graph(figure=fa.q_histogram(fps.qstar_p, fps.counts_p, fps.tol_q))),
     ])
 
@@ -188,6 +190,20 @@ def _line_section(bundle, run_id):
             f"with the readout. Near |λ| = 1 and aligned with the line, the network integrates evidence along it.")
     return section("Along the line of slow points", dcc.Graph(figure=fa.line_profile_figure(
         line.position_p, line.tau_p, line.top_eig_p, line.cos_line_p, line.cos_readout_p)), note=note)
+
+
+def _training_section(bundle):
+    """The eigenvalues of each training-time checkpoint's fixed points: slow modes forming as |λ| nears 1."""
+    view = bundle.analysis.training
+    title = "How the fixed points formed during training"
+    if view is None:
+        return section(title, html.P("This model keeps no analyzed training checkpoints (it was trained before they "
+                                     "existed); retrain it to see its eigenvalues migrate.", className="note"))
+    return section(title, dcc.Graph(id=ids.FP_MIGRATION_GRAPH, figure=eigenvalue_migration_figure(view)),
+                   note=f"The fixed points of {len(view.steps_k)} checkpoints kept during training (spaced by "
+                        "validation progress; the last is this model), each point's largest |λ| of its Jacobian. "
+                        "As the network learns to integrate evidence, the stable points' slowest modes approach "
+                        "|λ| = 1: the dashed line. Explore replays a text at each checkpoint.")
 
 
 def _detail(bundle, index):
