@@ -204,6 +204,8 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
         ids, lengths, labels = _batch(train_set, batches.next())
         return loss_fn(model(ids, lengths), labels)
 
-    run = fit(model, tc, batch_loss, lambda: evaluate(model, val_set, data), on_progress, should_stop)
+    snapshots = []
+    keep = (lambda step, val: snapshots.append(_snapshot(model, step, val["accuracy"]))) if keep_snapshots else None
+    run = fit(model, tc, batch_loss, lambda: evaluate(model, val_set, data), on_progress, should_stop, on_eval=keep)
     metrics = _final_metrics(model, data, val_set, run)
     return TrainedModel(model, data.vocab, metrics, data, snapshots)

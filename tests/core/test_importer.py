@@ -118,7 +118,7 @@ SPEC_CASES = {
     "duplicate word": (lambda s: s["vocabulary"].__setitem__(3, s["vocabulary"][2]), "duplicate"),
     "one class": (lambda s: s.update(class_names=["only"]), "num_classes must be an integer from 2"),
     "same class twice": (lambda s: s.update(class_names=["a", "a"]), "a name twice"),
-    "units out of range": (lambda s: s.update(units=100_000), "units must be an integer from 2 to 512"),
+    "units out of range": (lambda s: s.update(units=100_000), "units must be an integer from 2 to 1024"),
     "bad run id": (lambda s: s.update(run_id="../../etc"), "not a valid model name"),
     "wrong shapes": (lambda s: s.update(units=13), "has shape"),
     "labels not class names": (lambda s: s.update(texts=TEXTS, labels=["x"] * 5), "not one of class_names"),
