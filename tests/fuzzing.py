@@ -189,8 +189,9 @@ class EntryPoint:
 
 
 PAGES = ("/", "/fixed-points", "/geometry", "/words", "/linearization", "/decomposition", "/compare", "/train",
-         "/models", "/lesson")
-QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "tour", "step", "overlay", "__proto__", "constructor", "")
+         "/models", "/lesson", "/studies", "/attention")
+QUERY_KEYS = ("model", "model_b", "text", "view", "q", "sort", "pick", "tour", "step", "overlay", "study",
+              "__proto__", "constructor", "")
 
 
 def url_search() -> st.SearchStrategy[str]:
