@@ -150,8 +150,15 @@ def submit_job(config: RunConfig, registry: JobRegistry, action: str = "train",
     """Queue a validated job for this browser session and hand it over: (the job or None, a sentence).
     A job the queue refuses, or cannot receive, leaves no record behind. ``action="import"``: analyze the
     upload staged under ``source`` (core.importer) instead of training."""
+    return _queue_and_launch(lambda: registry.create(config, owner=client_owner(), action=action, source=source),
+                             registry, f"Queued {config.run_id}.")
+
+
+def _queue_and_launch(queue, registry: JobRegistry, done: str) -> tuple[JobStatus | None, str]:
+    """Queue a job record with ``queue()`` and hand it to the launcher; a refused or undeliverable job leaves no
+    record behind."""
     try:
-        job = registry.create(config, owner=client_owner(), action=action, source=source)
+        job = queue()
     except ConfigError as err:
         return None, str(err)
     try:
@@ -159,21 +166,13 @@ def submit_job(config: RunConfig, registry: JobRegistry, action: str = "train",
     except JobQueueDown as err:
         registry.delete(job.job_id)
         return None, str(err)
-    return job, f"Queued {config.run_id}."
+    return job, done
 
 
 def submit_study(name: str, registry: JobRegistry) -> tuple[JobStatus | None, str]:
     """Queue a study (core.studies) as one background job for this browser session: (the job or None, a sentence)."""
-    try:
-        job = queue_study(registry, name, owner=client_owner())
-    except ConfigError as err:
-        return None, str(err)
-    try:
-        job_launcher().launch(job.job_id)
-    except JobQueueDown as err:
-        registry.delete(job.job_id)
-        return None, str(err)
-    return job, f"Queued study {name}: its models land in your store (Models page) as they finish."
+    return _queue_and_launch(lambda: queue_study(registry, name, owner=client_owner()), registry,
+                             f"Queued study {name}: its models land in your store (Models page) as they finish.")
 
 
 def cancel_job(job_id, registry: JobRegistry) -> str:
