@@ -11,6 +11,7 @@ from core.counterfactual import NEGATION, edit_text, edited_tokens, swap_suggest
 from core.text import UNK_ID, tokenize
 from dashboard import figures_counterfactual as figs
 from dashboard.cache import ModelUnavailable
+from dashboard.guard import echo_safe
 from dashboard.runtime import bundles, settings
 
 __all__ = ["EditMenu", "EditResult", "edit_menu", "apply_edit", "overlay_texts", "change_overlays",
@@ -125,9 +126,8 @@ def overlay_texts(value) -> list[str]:
     values = [value] if isinstance(value, str) else (value if isinstance(value, list) else [])
     out: list[str] = []
     for item in values:
-        # echoed back into the page and the URL: lone surrogates (valid in a Python str, not in JSON) become "?"
-        item = item.strip()[:MAX_OVERLAY_CHARS].encode("utf-8", "replace").decode("utf-8") \
-            if isinstance(item, str) else ""
+        # echoed back into the page and the URL (guard.echo_safe)
+        item = echo_safe(item.strip()[:MAX_OVERLAY_CHARS]) if isinstance(item, str) else ""
         if item and item not in out:
             out.append(item)
     return out[: figs.MAX_OVERLAYS]

@@ -15,7 +15,7 @@ from dash import ALL, ALLSMALLER, MATCH, Input, Output
 from dash.exceptions import CallbackException, DependencyException
 from flask import abort, request
 
-__all__ = ["install", "callback_problem", "ClippedLog", "MAX_LOG_CHARS"]
+__all__ = ["install", "callback_problem", "ClippedLog", "MAX_LOG_CHARS", "echo_safe"]
 
 log = logging.getLogger(__name__)
 MAX_LOG_CHARS, MAX_LINE_CHARS = 8000, 500  # a log message or traceback is cut to these (whole, per line)
@@ -145,3 +145,9 @@ def _clip(text: str) -> str:
         return text
     half = MAX_LOG_CHARS // 2
     return f"{text[:half]} …[{len(text) - MAX_LOG_CHARS:,} characters cut]… {text[-half:]}"
+
+
+def echo_safe(text: str) -> str:
+    """``text`` fit to echo back to the browser: lone surrogates (valid in a Python str, not in JSON, so a 500
+    when Dash encodes the answer) become "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")

@@ -17,6 +17,7 @@ from core.import_files import ImportRefused, read_uploads
 from core.importer import IMPORTS, ImportedModel, stage_import, validate_import
 from core.user_data import LabelledData, UserDataError, dataset_id, describe, parse_labelled, save_dataset
 from dashboard import jobs
+from dashboard.guard import echo_safe
 from dashboard.session import client_owner
 from dashboard.train_form import validate_form
 
@@ -71,9 +72,9 @@ def csv_preview(upload) -> tuple[bool, str]:
     if upload is None:
         return False, ""
     try:
-        return True, "Ready: " + describe(_labelled(upload))
+        return True, echo_safe("Ready: " + describe(_labelled(upload)))
     except (UploadRefused, UserDataError) as err:
-        return False, str(err)
+        return False, echo_safe(str(err))  # messages quote the file's own names and lines
 
 
 def csv_config(values: dict, data: LabelledData, dataset_id: str, existing: set[str] = frozenset(),
@@ -101,7 +102,7 @@ def start_csv_training(upload, values: dict) -> tuple[bool, str, dict[str, str]]
     try:
         data = _labelled(upload)
     except (UploadRefused, UserDataError) as err:
-        return False, str(err), {}
+        return False, echo_safe(str(err)), {}
     config, errors = csv_config(values, data, dataset_id(data), *jobs.run_ids())
     if config is None:
         return False, errors.pop("form", "Please fix the fields marked in red."), errors
@@ -125,8 +126,8 @@ def model_preview(upload) -> tuple[str, str]:
     try:
         imported = validate_import(read_uploads(decode_upload(upload)), label=False)  # no labels needed to show it
     except (UploadRefused, ImportRefused) as err:
-        return "", str(err)
-    return imported.config.run_id, "Ready: " + describe_import(imported)
+        return "", echo_safe(str(err))  # messages quote the file's own names and keys
+    return imported.config.run_id, echo_safe("Ready: " + describe_import(imported))
 
 
 def start_import(upload, run_id) -> tuple[bool, str]:
@@ -135,7 +136,7 @@ def start_import(upload, run_id) -> tuple[bool, str]:
     try:
         imported = validate_import(read_uploads(decode_upload(upload)), name)
     except (UploadRefused, ImportRefused) as err:
-        return False, str(err)
+        return False, echo_safe(str(err))
     existing, readonly = jobs.run_ids()
     if imported.config.run_id in existing | readonly:
         return False, f"A model named {imported.config.run_id} exists; choose another name."

@@ -2,7 +2,8 @@
 # The one test command: install dev requirements, make sure the browser (and Redis) are there if we
 # can, then run the whole pytest suite, slow tests and the full fuzz count included (CI runs this
 # through .ci/run). Extra arguments go to pytest: scripts/run_tests.sh -k store -x
-# (While developing, `python -m pytest -q -m "not slow"` is the quick loop.)
+# (While developing, `python -m pytest -q -m "not slow"` is the quick loop.) ATTRACTORSCOPE_TEST_WORKERS=1 runs
+# the first pass in one process.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +37,12 @@ mkdir -p test-artifacts  # e2e tests save screenshots here
 # hostile inputs per entry point in tests/dashboard/test_fuzz.py (a bare pytest runs 50)
 export ATTRACTORSCOPE_FUZZ_EXAMPLES="${ATTRACTORSCOPE_FUZZ_EXAMPLES:-2000}"
 
+# Two passes: everything but the browser tests on ATTRACTORSCOPE_TEST_WORKERS processes (pytest-xdist; the
+# fuzzing is CPU-bound and splits well), then the browser (e2e) tests one at a time, since they wait on a live
+# server and a real browser and must not fight each other for the CPU. "No tests collected" (exit 5, e.g.
+# `-k` matching only one pass) is not a failure.
+workers="${ATTRACTORSCOPE_TEST_WORKERS:-2}"
 status=0
-python -m pytest -q "$@" || status=$?
+python -m pytest -q -m "not e2e" -n "$workers" "$@" || { rc=$?; ((rc == 5)) || status=$rc; }
+python -m pytest -q -m e2e "$@" || { rc=$?; ((rc == 5)) || status=$rc; }
 exit "$status"

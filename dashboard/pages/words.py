@@ -12,6 +12,7 @@ from dash import Input, Output, callback, dcc, html
 from core.words import deflection_log_odds_correlation, favoured_class, readout_contrast
 from dashboard import figures_live as fl, ids
 from dashboard.cache import ModelUnavailable
+from dashboard.guard import echo_safe
 from dashboard.components.page_shell import (load_analyzed, page_frame, resolve_run_id, section,
                                              url_sync)
 from dashboard.runtime import bundles
@@ -156,7 +157,7 @@ def _missing_notice(rare: list[str], unknown: list[str], n_words: int):
     """Say which searched words are not drawn, and why (a search is never silently ignored)."""
     # echoed back: lone surrogates (valid in a Python str, not in JSON) become U+FFFD
     quote = lambda terms: ", ".join(  # noqa: E731
-        f"“{t[:40].encode('utf-8', 'replace').decode('utf-8')}”" for t in terms[:10]) + (" …" if len(terms) > 10 else "")
+        f"“{echo_safe(t[:40])}”" for t in terms[:10]) + (" …" if len(terms) > 10 else "")
     parts = []
     if unknown:
         parts.append(f"Not in this model's vocabulary: {quote(unknown)}. The network reads such words as <unk>, "

@@ -65,6 +65,14 @@ def test_a_bad_upload_is_refused_in_one_sentence(case):
     assert csv_preview(value)[1] == ("" if value is None else csv_preview(value)[1])
 
 
+@pytest.mark.parametrize("preview", [csv_preview, model_preview])
+def test_a_refusal_quoting_a_file_name_with_a_lone_surrogate_can_be_sent_as_json(preview):
+    # found by the fuzzer: the name is echoed in the refusal, and JSON cannot carry U+D800 (a 500 in Dash)
+    message = preview({"names": ["C:\\Windows\\win.ini \ud800"], "contents": ["data:application/octet-stream;base64,"]})[1]
+    assert message
+    json.dumps(message, ensure_ascii=False).encode("utf-8")
+
+
 def test_the_csv_preview_says_what_the_file_holds_or_what_to_fix():
     ok, message = csv_preview(upload(("reviews.csv", _csv())))
     assert ok and message == "Ready: 60 examples, 2 labels: neg 30, pos 30."
