@@ -95,9 +95,11 @@ def _width_answer(summary: dict) -> list[str]:
         accs = [_num(p.get("test_accuracy")) for p in mine]
         dims = [p.get("dims95") for p in mine]
         fps = [p.get("n_fixed_points") for p in mine]
-        lazy = "lazier with width" if slope < LAZY_SLOPE else "not clearly lazier with width"
         note = f" (widths {failed} did not learn the task, accuracy < {LEARNED:.0%}, and are left out)" if failed else ""
-        out.append(f"{cell}: weight distance ~ width^{slope:.2f}{note}, {lazy}; accuracy {min(accs):.0%}–{max(accs):.0%} "
+        trend = (f"weight distance ~ width^{slope:.2f}{note}, "
+                 + ("lazier with width" if slope < LAZY_SLOPE else "not clearly lazier with width")) \
+            if np.isfinite(slope) else f"too few widths that learned the task to fit a slope{note}"
+        out.append(f"{cell}: {trend}; accuracy {min(accs):.0%}–{max(accs):.0%} "
                    f"from {mine[0]['units']} to {mine[-1]['units']} units; dims for 95% {dims}; fixed points {fps}.")
     return out
 

@@ -114,3 +114,13 @@ def test_answers_are_computed_from_the_numbers():
     relu["points"][3:] = [_row(cell="tanh", seed=s, neutral_bias=0.1, kick_asymmetry=0.01) for s in range(3)]
     assert answer(relu)[0].endswith(": not supported.")  # 5x the asymmetry, but 5% of nothing is no bias
     assert "took 1 min" in answer(relu)[-1] and answer({"name": "cells", "points": []}) == []
+
+
+def test_the_width_answer_fits_a_slope_only_with_two_widths_that_learned():
+    from core.study_report import _width_answer
+
+    point = {"cell": "gru", "test_accuracy": 0.9, "dims95": 3, "n_fixed_points": 2}
+    (one,) = _width_answer({"points": [{**point, "units": 12, "weight_distance": 0.08}]})
+    assert "too few widths" in one and "nan" not in one
+    (three,) = _width_answer({"points": [{**point, "units": u, "weight_distance": 0.1 * u ** -0.5} for u in (16, 32, 64)]})
+    assert "width^-0.50" in three and "lazier with width" in three and "not clearly" not in three
