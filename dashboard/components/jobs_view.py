@@ -78,17 +78,19 @@ def loss_figure(job: JobStatus | None) -> dict:
     go.Figure would cost ~50 ms each time. Without a job: no axes at all (the page shows an empty state)."""
     curve = job.curve if job else []
     steps = [p.get("step") for p in curve]
+    # an encoder-decoder is validated on whole decoded sequences (core.seq2seq.training: exact match)
+    measure = "exact match" if job is not None and job.kind == "seq2seq" else "accuracy"
     return {"data": [
         {"type": "scatter", "x": steps, "y": [p.get("train_loss") for p in curve], "name": "training loss",
          "mode": "lines+markers"},
-        {"type": "scatter", "x": steps, "y": [p.get("val_accuracy") for p in curve], "name": "validation accuracy",
+        {"type": "scatter", "x": steps, "y": [p.get("val_accuracy") for p in curve], "name": f"validation {measure}",
          "mode": "lines+markers", "yaxis": "y2"},
     ], "layout": {
         "height": 260, "margin": dict(l=50, r=50, t=30, b=40), "font": dict(FONT, size=12),
         "title": dict(text=f"{job.run_id}" if job else "training curves appear here", font=dict(size=13)),
         "xaxis": dict(title=dict(text="step"), gridcolor="#EEE", tickformat="d"),
         "yaxis": dict(title=dict(text="loss"), gridcolor="#EEE", rangemode="tozero"),
-        "yaxis2": dict(title=dict(text="val. accuracy"), overlaying="y", side="right", range=[0, 1], dtick=0.25,
+        "yaxis2": dict(title=dict(text=f"val. {measure}"), overlaying="y", side="right", range=[0, 1], dtick=0.25,
                        tickformat=".0%", showgrid=False),
         "legend": dict(orientation="h", y=-0.3), "plot_bgcolor": "white", "paper_bgcolor": "white",
         "uirevision": "curve",

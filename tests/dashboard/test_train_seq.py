@@ -97,3 +97,14 @@ def test_a_sequence_estimate_grows_with_steps_length_and_size():
     assert estimate(steps=800) > estimate(steps=400) > estimate(steps=100) > 5
     assert estimate(units=256) > estimate(units=32)
     assert estimate(task="seq-translate") == estimate(task="seq-reverse")  # same lengths (5-20)
+
+
+def test_a_sequence_jobs_curve_names_its_measure_exact_match():
+    from core.job_registry import JobStatus
+    from dashboard.components.jobs_view import loss_figure
+
+    curve = [{"step": 10, "train_loss": 1.0, "val_accuracy": 0.5}]
+    seq = loss_figure(JobStatus("a1b2c3", "s", {}, kind="seq2seq", curve=curve))
+    clf = loss_figure(JobStatus("a1b2c4", "c", {}, curve=curve))
+    assert seq["layout"]["yaxis2"]["title"]["text"] == "val. exact match" and seq["data"][1]["name"] == "validation exact match"
+    assert clf["layout"]["yaxis2"]["title"]["text"] == "val. accuracy"
