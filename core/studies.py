@@ -188,7 +188,9 @@ def read_summary(name: str, stores: tuple[Path, ...] | None = None) -> dict | No
     return None
 
 
+_STUDY_RUN_IDS = frozenset(p.run_id for study in STUDIES.values() for p in study.points)
+
+
 def is_study_run(run_id: str) -> bool:
     """Whether ``run_id`` names a point of one of the studies (model pickers list those only on /studies)."""
-    return isinstance(run_id, str) and run_id.startswith("st-") and \
-        any(p.run_id == run_id for study in STUDIES.values() for p in study.points)
+    return isinstance(run_id, str) and run_id in _STUDY_RUN_IDS
