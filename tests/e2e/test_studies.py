@@ -39,7 +39,8 @@ def test_study_page_shows_the_claim_answer_and_opens_a_point_on_explore(page, wi
     page.goto(page.base_url + "/studies?study=width")
     page.wait_for_selector("#study-body .js-plotly-plot", timeout=60_000)  # plotly.js loads with the first graph
     body = page.inner_text("#study-body")
-    assert "Claim tested:" in body and "Measured:" in body and "weight distance ~ width^" in body
+    assert "Claim tested:" in body and "Measured:" in body
+    assert "too few widths that learned the task to fit a slope" in body  # one width per cell here: no slope to fit
     assert len(page.query_selector_all("#study-body .js-plotly-plot")) == 4
     page.screenshot(path=str(artifacts / "studies.png"), full_page=True)
     graph = "[id='{\"index\":1,\"type\":\"study-graph\"}']"  # weight distance vs width, log-log
