@@ -46,6 +46,8 @@ def parse_args(argv=None):
                    help="torch.set_num_threads before any work (default 1: fastest on a shared 2-core machine; "
                         "0 keeps torch's default)")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "attractorscope-bench"))
+    p.add_argument("--slow-points", action=argparse.BooleanOptionalAction, default=True,
+                   help="also time the analysis' slow-point stage on each bundle (default on; target <= 5 s)")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
@@ -63,7 +65,33 @@ def bundled_models(args, cells, units):
             continue
         acc = bundle.metrics.get("test_accuracy", float("nan"))
         inits = visited_states(bundle, args.inits, seed=args.seed)
+        if args.slow_points:
+            print(f"{summary.run_id}: slow-point stage of the analysis {slow_point_stage_s(bundle, args.seed):.2f} s "
+                  f"(target <= 5 s)", flush=True)
         yield f"{summary.run_id} ({cfg.cell.upper()}-{cfg.units}, test accuracy {acc:.3f})", bundle.model, inits
+
+
+def slow_point_stage_s(bundle, seed: int) -> float:
+    """Seconds the analysis spends on its slow-point stage (``core.analysis_slow.slow_point_arrays``: the
+    slow-point set, the line through it, D1 / D4 on held-out texts), on the inputs the analysis gives it."""
+    import numpy as np
+
+    from core.analysis import _sample_sequences, _states
+    from core.analysis_slow import slow_point_arrays
+    from core.pca import StatePCA
+    from core.tasks import load_task
+
+    rng = np.random.default_rng(seed)
+    data = load_task(bundle.config.task)
+    split = data.test if len(data.test) >= 2000 else data.test.concat(data.val)
+    ids, lengths, _, _ = _sample_sequences(split, bundle.vocab, rng, 2000)
+    states = _states(bundle.model, ids, lengths)
+    visited = states[np.arange(ids.shape[1])[None, :] < lengths[:, None]]
+    finals = states[np.arange(len(lengths)), np.maximum(lengths - 1, 0)]
+    pca = StatePCA().fit(visited[rng.permutation(len(visited))[:50_000]])
+    start = time.perf_counter()
+    slow_point_arrays(bundle.model, pca, visited, finals, states, ids, lengths, np.random.default_rng([seed, 15]))
+    return time.perf_counter() - start
 
 
 def trained_model(cell: str, units: int, args, data):
