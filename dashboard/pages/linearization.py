@@ -7,6 +7,7 @@ from dash import Input, Output, callback, dcc, html
 
 from core.linearize import PAPER_ERROR, linearize_text
 from dashboard import figures_analysis as fa, figures_live as fl, ids
+from dashboard.figure_cache import cached_figure
 from dashboard.components.page_shell import (default_example, load_analyzed, metric, not_computed, page_frame,
                                              resolve_run_id, section, unavailable, url_sync)
 
@@ -116,9 +117,9 @@ def _slow_point_errors(a, tokens, result):
 
 
 def _kick_section(lin):
-    return section("Where the linear picture holds: error against the size of the kick", dcc.Graph(
-        figure=fa.error_vs_kick_figure(lin.kick_sample_s, lin.d1_sample_s, lin.d4_sample_s, lin.bin_kick_b,
-                                       lin.bin_d1_b, lin.bin_d4_b, PAPER_ERROR)),
+    figure = cached_figure(lin, "error_vs_kick", lambda: fa.error_vs_kick_figure(
+        lin.kick_sample_s, lin.d1_sample_s, lin.d4_sample_s, lin.bin_kick_b, lin.bin_d1_b, lin.bin_d4_b, PAPER_ERROR))
+    return section("Where the linear picture holds: error against the size of the kick", dcc.Graph(figure=figure),
         note=f"Held-out tokens (a sample of {len(lin.kick_sample_s):,}; lines: medians in ten bins of equal "
              f"counts). The median kick |F(h, x) − h| is {lin.kick_median:.2f} against a median state norm of "
              f"{lin.state_norm_median:.2f}, and the nearest slow point is {lin.distance_median:.2f} away: small "
