@@ -119,6 +119,31 @@ def app_server(store: Path, log_dir: Path, ready_path: str = "/", user_store: Pa
             proc.wait()
 
 
+def stop_all_jobs(root: Path, timeout: float = 30) -> None:
+    """Ask every queued or running job under ``root`` to stop (the registry's cancel flag) and wait until none is
+    active."""
+    from core.jobs import JobRegistry
+
+    registry = JobRegistry(root)
+    for job in registry.list():
+        if job.state in ("queued", "running"):
+            registry.request_cancel(job.job_id)
+    deadline = time.monotonic() + timeout
+    while any(j.state in ("queued", "running") for j in registry.list()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def job_server(store: Path, log_dir: Path, user_store: Path | None = None):
+    """A module's own `python app.py` for tests that start jobs: ready at /train, over ``store`` (jobs land in
+    ``user_store``, default ``store``); every job still running is stopped before the server goes. Yields the
+    base URL (use with ``yield from`` in a fixture)."""
+    with app_server(store, log_dir, ready_path="/train", user_store=user_store) as (base, _log):
+        try:
+            yield base
+        finally:
+            stop_all_jobs(user_store or store, timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_server(e2e_store, tmp_path_factory):
     """Base URL of `python app.py --port <free>` serving the e2e store; killed at session end."""

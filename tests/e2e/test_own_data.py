@@ -20,8 +20,8 @@ from core.importer import export_folder
 from tests.conftest import TINY_RUN_ID
 from tests.core.test_importer import TEXTS
 from tests.core.test_user_data import _csv
-from tests.e2e.conftest import VIEWPORT, app_server, watched_page
-from tests.e2e.test_train import card, stop_all_jobs, watch
+from tests.e2e.conftest import VIEWPORT, job_server, watched_page
+from tests.e2e.test_train import card, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -35,11 +35,7 @@ def own_store(analyzed_store, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def live_server(own_store, tmp_path_factory):
-    with app_server(own_store, tmp_path_factory.mktemp("own_server"), ready_path="/train") as (base, _log):
-        try:
-            yield base
-        finally:
-            stop_all_jobs(own_store, timeout=10)
+    yield from job_server(own_store, tmp_path_factory.mktemp("own_server"))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 from core import store
 from core.jobs import JobRegistry
 from tests.conftest import TINY_RUN_ID
-from tests.e2e.conftest import _SERVER_LOG, VIEWPORT, app_server, watched_page
+from tests.e2e.conftest import _SERVER_LOG, VIEWPORT, job_server, stop_all_jobs, watched_page
 from tests.e2e.test_explore import choose_model, js, wait_state
 
 pytestmark = pytest.mark.e2e
@@ -63,11 +63,7 @@ def train_store(analyzed_store, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def live_server(train_store, tmp_path_factory):
     """`python app.py` on a free port over train_store (overrides the session server for this module)."""
-    with app_server(train_store, tmp_path_factory.mktemp("train_server"), ready_path="/train") as (base, _log):
-        try:
-            yield base
-        finally:
-            stop_all_jobs(train_store, timeout=10)  # stop job processes before the server goes
+    yield from job_server(train_store, tmp_path_factory.mktemp("train_server"))
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +79,6 @@ def _one_browser_session(browser, live_server):
 def page(_one_browser_session, live_server):
     """A fresh tab in the module's browser session (the conftest's checks on console errors and dialogs)."""
     yield from watched_page(_one_browser_session, live_server)
-
-
-def stop_all_jobs(root: Path, timeout: float = 30) -> None:
-    """Ask every queued or running job to stop (the registry's cancel flag) and wait until none is active."""
-    registry = JobRegistry(root)
-    for job in registry.list():
-        if job.state in ("queued", "running"):
-            registry.request_cancel(job.job_id)
-    deadline = time.monotonic() + timeout
-    while any(j.state in ("queued", "running") for j in registry.list()) and time.monotonic() < deadline:
-        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

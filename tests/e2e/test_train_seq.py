@@ -11,9 +11,9 @@ import pytest
 
 from core import seq_store
 from tests.conftest import TINY_RUN_ID
-from tests.e2e.conftest import VIEWPORT, app_server, watched_page
+from tests.e2e.conftest import VIEWPORT, job_server, watched_page
 from tests.e2e.test_pages import GRAPHS_READY
-from tests.e2e.test_train import card, stop_all_jobs, wait_no_leftovers, watch
+from tests.e2e.test_train import card, wait_no_leftovers, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +28,7 @@ def stores(analyzed_store, tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def live_server(stores, tmp_path_factory):
     bundled, user = stores
-    with app_server(bundled, tmp_path_factory.mktemp("seq_server"), ready_path="/train", user_store=user) as (base, _):
-        try:
-            yield base
-        finally:
-            stop_all_jobs(user, timeout=10)
+    yield from job_server(bundled, tmp_path_factory.mktemp("seq_server"), user_store=user)
 
 
 @pytest.fixture
