@@ -220,13 +220,14 @@ class JobRegistry:
             self.save(status)
 
     def begin(self, job_id: str) -> JobStatus | None:
-        """The claimed job's process is ready to work: its stage becomes "training", unless it was cancelled
-        while starting (then None, and the process leaves it alone)."""
+        """The claimed job's process is ready to work: its stage becomes "training" ("importing" for an import
+        job, which trains nothing), unless it was cancelled while starting (then None, and the process leaves
+        it alone)."""
         with self._lock():
             status = self.get(job_id)
             if status is None or status.state != "running" or status.cancel_requested:
                 return None
-            status.stage = "training"
+            status.stage = "importing" if status.action == "import" else "training"
             self.save(status)
             return status
 

@@ -198,3 +198,13 @@ def test_an_exited_child_not_yet_waited_for_is_dead():
         assert child.returncode is None  # not waited for yet: still a zombie in the process table
     finally:
         child.wait()
+
+
+def test_a_job_that_begins_says_what_it_does_training_or_importing(tmp_path):
+    registry = JobRegistry(tmp_path)
+    trained = registry.create(config("trained"))
+    imported = registry.create(config("imported"), action="import", source="upload-1")
+    for job in (trained, imported):
+        registry.update(job.job_id, state="running")
+    assert registry.begin(trained.job_id).stage == "training"
+    assert registry.begin(imported.job_id).stage == "importing"  # nothing is trained: the card must not say so
