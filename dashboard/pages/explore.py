@@ -150,11 +150,11 @@ def use_example(_clicks, info):
 
 clientside_callback(dash.ClientsideFunction(CS, "coalesceEdits"), Output(ids.DEBOUNCED_TEXT, "data"),
                     Input(ids.SENTENCE_INPUT, "value"), prevent_initial_call=True)
-clientside_callback(dash.ClientsideFunction(CS, "resetSlider"), Output(ids.TOKEN_SLIDER, "max"),
-                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"), State(ids.MODEL_INFO, "data"))
+# a new payload also resets the player to its end (one step: the path is drawn before the panel below waits on it)
 clientside_callback(dash.ClientsideFunction(CS, "drawTrajectory"), Output(ids.TRAJECTORY_GRAPH, "figure",
-                    allow_duplicate=True), Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"),
-                    Input(ids.HOVER_TOKEN, "data"), State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
+                    allow_duplicate=True), Output(ids.TOKEN_SLIDER, "max"), Output(ids.TOKEN_SLIDER, "value"),
+                    Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"), Input(ids.HOVER_TOKEN, "data"),
+                    State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
 clientside_callback(dash.ClientsideFunction(CS, "drawPanel"),
                     Output(ids.PREDICTION_GRAPH, "figure", allow_duplicate=True), Output(ids.PREDICTION_TEXT, "children"),
                     Output(ids.TEXT_NOTICE, "children"), Output(ids.STEP_LABEL, "children"),
