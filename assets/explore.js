@@ -174,21 +174,15 @@
         return value;
       },
 
-      // A new payload (an edit's answer, a new model, the first draw) shows the whole path and sets the player
-      // to its end in the same step, so the graph is drawn without waiting for a separate slider update; the
-      // player moving (slider, play, hover) redraws the path up to its position.
-      drawTrajectory: function (all, step, hover, fig) {
-        var triggered = (window.dash_clientside.callback_context || {}).triggered || [];
-        var fresh = !triggered.length || triggered.some(function (t) {
-          return t.prop_id === "trajectory-data.data" || t.prop_id === ".";
-        });
-        if (fresh) { editAnswered(); }
+      // The path up to `step` tokens (all of it for step null), as a Patch of the overlay figure; no_update if the
+      // figure has no path traces. Lesson mode (assets/lesson.js) draws its steps with it too.
+      pathPatch: function (all, step, hover, fig) {
         var meta = fig && fig.layout && fig.layout.meta;
-        if (!meta || meta.trajectory === undefined) { return [nu(), nu(), nu()]; }
+        if (!meta || meta.trajectory === undefined) { return nu(); }
         var data = payloadFor(all, meta.run_id) || { n: 0 };
         var patch = new window.dash_clientside.Patch();
         var ok = data.n > 0;
-        var k = ok ? (fresh ? data.n : visibleCount(data, step)) : 0;
+        var k = ok ? visibleCount(data, step) : 0;
         var names = (fig.layout.meta.class_names) || [];
         var shown = range(k);
         assignPoints(patch, meta.trajectory, points(data, shown, meta.three_d),
@@ -201,8 +195,23 @@
         var h = ok && hover && hover.i !== undefined && hover.i < data.n ? [hover.i] : [];
         assignPoints(patch, meta.highlight, points(data, h, meta.three_d),
                      h.map(function (i) { return hoverText(data, names, i); }));
-        if (!fresh) { return [patch.build(), nu(), nu()]; }
-        return [patch.build(), Math.max(data.n || 0, 1), data.n || 0];
+        return patch.build();
+      },
+
+      // A new payload (an edit's answer, a new model, the first draw) shows the whole path and sets the player
+      // to its end in the same step, so the graph is drawn without waiting for a separate slider update; the
+      // player moving (slider, play, hover) redraws the path up to its position.
+      drawTrajectory: function (all, step, hover, fig) {
+        var triggered = (window.dash_clientside.callback_context || {}).triggered || [];
+        var fresh = !triggered.length || triggered.some(function (t) {
+          return t.prop_id === "trajectory-data.data" || t.prop_id === ".";
+        });
+        var ns = window.dash_clientside.attractorscope;
+        if (!fresh) { return [ns.pathPatch(all, step, hover, fig), nu(), nu()]; }
+        editAnswered();
+        var meta = fig && fig.layout && fig.layout.meta;
+        var n = ((meta && payloadFor(all, meta.run_id)) || { n: 0 }).n || 0;
+        return [ns.pathPatch(all, null, hover, fig), Math.max(n, 1), n];
       },
 
       drawPanel: function (all, step, info) {
