@@ -119,10 +119,50 @@
   // The trajectory store maps run id -> payload, so an answer for a previous model is ignored.
   function payloadFor(all, runId) { return all && runId ? all[runId] || null : null; }
 
+  // An edit's answer arrived: the next edit may be sent; one typed meanwhile is sent now.
+  function editAnswered() {
+    inFlightSince = 0;
+    if (pendingText !== null) {
+      var next = pendingText;
+      pendingText = null;
+      inFlightSince = Date.now();
+      setTimeout(function () { window.dash_clientside.set_props("debounced-text", { data: next }); }, 0);
+    }
+  }
+
   function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
+
+  // The training-time panel below the working view follows the typed text only while it is on screen: a
+  // text typed while it is scrolled away waits (the newest one) and is passed on when the panel comes into view.
+  var trainingShown = false, trainingPending = null, trainingWatched = null;
+  function watchTrainingPanel() {
+    var panel = document.getElementById("training-panel");
+    if (!panel || panel === trainingWatched || !window.IntersectionObserver) { return !!panel; }
+    trainingWatched = panel;
+    new window.IntersectionObserver(function (entries) {
+      if (panel !== trainingWatched) { return; }
+      trainingShown = entries[entries.length - 1].isIntersecting;
+      if (trainingShown && trainingPending !== null && window.dash_clientside.set_props) {
+        var text = trainingPending;
+        trainingPending = null;
+        window.dash_clientside.set_props("training-text", { data: text });
+      }
+    }).observe(panel);
+    trainingShown = false;  // until the observer's first report (it reports at once)
+    return true;
+  }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     attractorscope: {
+      trainingText: function (text) {
+        if (!watchTrainingPanel() || !window.IntersectionObserver || trainingShown) {
+          trainingPending = null;
+          return text;
+        }
+        trainingPending = text;
+        return nu();
+      },
+
       coalesceEdits: function (value) {
         var now = Date.now();
         if (inFlightSince && now - inFlightSince < STUCK_MS) {
@@ -134,20 +174,9 @@
         return value;
       },
 
-      resetSlider: function (all, info) {
-        var data = payloadFor(all, info && info.run_id);
-        inFlightSince = 0;
-        if (pendingText !== null) {
-          var next = pendingText;
-          pendingText = null;
-          inFlightSince = Date.now();
-          setTimeout(function () { window.dash_clientside.set_props("debounced-text", { data: next }); }, 0);
-        }
-        var n = (data && data.n) || 0;
-        return [Math.max(n, 1), n];
-      },
-
-      drawTrajectory: function (all, step, hover, fig) {
+      // The path up to `step` tokens (all of it for step null), as a Patch of the overlay figure; no_update if the
+      // figure has no path traces. Lesson mode (assets/lesson.js) draws its steps with it too.
+      pathPatch: function (all, step, hover, fig) {
         var meta = fig && fig.layout && fig.layout.meta;
         if (!meta || meta.trajectory === undefined) { return nu(); }
         var data = payloadFor(all, meta.run_id) || { n: 0 };
@@ -167,6 +196,22 @@
         assignPoints(patch, meta.highlight, points(data, h, meta.three_d),
                      h.map(function (i) { return hoverText(data, names, i); }));
         return patch.build();
+      },
+
+      // A new payload (an edit's answer, a new model, the first draw) shows the whole path and sets the player
+      // to its end in the same step, so the graph is drawn without waiting for a separate slider update; the
+      // player moving (slider, play, hover) redraws the path up to its position.
+      drawTrajectory: function (all, step, hover, fig) {
+        var triggered = (window.dash_clientside.callback_context || {}).triggered || [];
+        var fresh = !triggered.length || triggered.some(function (t) {
+          return t.prop_id === "trajectory-data.data" || t.prop_id === ".";
+        });
+        var ns = window.dash_clientside.attractorscope;
+        if (!fresh) { return [ns.pathPatch(all, step, hover, fig), nu(), nu()]; }
+        editAnswered();
+        var meta = fig && fig.layout && fig.layout.meta;
+        var n = ((meta && payloadFor(all, meta.run_id)) || { n: 0 }).n || 0;
+        return [ns.pathPatch(all, null, hover, fig), Math.max(n, 1), n];
       },
 
       drawPanel: function (all, step, info) {

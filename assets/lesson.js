@@ -1,6 +1,6 @@
 /* Lesson mode (dashboard/pages/lesson.py): keyboard control, playback, slow 3D rotation. Everything runs in the
  * browser: the text is fixed, its trajectory came with the page, and each step patches the overlay graph through
- * Explore's own drawTrajectory (assets/explore.js). */
+ * Explore's own pathPatch (assets/explore.js). */
 (function () {
   "use strict";
   var SPEEDS = [["0.5×", 1400], ["1×", 700], ["2×", 350], ["4×", 175], ["8×", 90]];  // label, ms per word
@@ -127,7 +127,7 @@
         renderStrip(data, lesson.step, info);
         link(0);
         var explore = window.dash_clientside.attractorscope;
-        var patch = explore && fig ? explore.drawTrajectory(all, lesson.step, null, fig) : nu();
+        var patch = explore && fig ? explore.pathPatch(all, lesson.step, null, fig) : nu();
         return [patch, prediction(data, lesson.step, info), lesson.step + " / " + lesson.n + " words"];
       },
       togglePlay: function () {

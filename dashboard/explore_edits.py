@@ -5,7 +5,7 @@ The edited path and the overlaid paths are patched into slot traces of the overl
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, callback
+from dash import ALL, Input, Output, State, callback, clientside_callback
 
 from dashboard import ids
 from dashboard.components.edit_panel import overlay_chips
@@ -46,17 +46,24 @@ def make_edit(_drop, _negate, word, index, text, run_id, view):
 
 @callback(FIGURE, Output(ids.EDIT_RESULT, "hidden", allow_duplicate=True),
           Output(ids.EDIT_MENU, "hidden", allow_duplicate=True), Output(ids.EDIT_TARGET, "data"),
-          Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.MODEL_INFO, "data"), Input(ids.EDIT_CLOSE, "n_clicks"),
+          Input(ids.EDIT_STALE, "data"), Input(ids.MODEL_INFO, "data"), Input(ids.EDIT_CLOSE, "n_clicks"),
           State(ids.VIEW_MODE, "value"), State(ids.EDIT_RESULT, "hidden"), State(ids.EDIT_MENU, "hidden"),
           prevent_initial_call=True)
 def clear_edit(_text, info, _close, view, result_hidden, menu_hidden):
-    """A new text, model or view, or the close button: the edit no longer applies. Nothing to clear (the usual
-    keystroke): no update, so typing redraws the graph no more often than before."""
+    """A new text (EDIT_STALE), model or view, or the close button: the edit no longer applies. Nothing to clear:
+    no update, so typing redraws the graph no more often than before."""
     if result_hidden is not False and menu_hidden is not False:
         return (dash.no_update,) * 4
     if not _classes(info) or dash.ctx.triggered_id == ids.MODEL_INFO:  # a new figure: its slots are empty
         return dash.no_update, True, True, None
     return clear_slots_patch(_classes(info), view == "3d"), True, True, None
+
+
+# The usual keystroke has no edit to clear: decided in the browser, so typing costs no extra request.
+clientside_callback("""function (text, resultHidden, menuHidden) {
+    return resultHidden !== false && menuHidden !== false ? window.dash_clientside.no_update : text; }""",
+                    Output(ids.EDIT_STALE, "data"), Input(ids.DEBOUNCED_TEXT, "data"),
+                    State(ids.EDIT_RESULT, "hidden"), State(ids.EDIT_MENU, "hidden"), prevent_initial_call=True)
 
 
 @callback(Output(ids.OVERLAY_TEXTS, "data"), Output(ids.OVERLAY_INPUT, "value"),

@@ -35,6 +35,7 @@ TRAINING_SLIDER = "training-slider"
 TRAINING_GRAPH = "training-graph"
 TRAINING_NOTE = "training-note"
 TRAINING_CONTROLS = "training-controls"
+TRAINING_TEXT = "training-text"  # the text the panel shows: the typed one, passed on only while the panel is in view
 
 # ---- every analysis page -------------------------------------------------------------------------
 
@@ -178,6 +179,7 @@ EDIT_NEGATE = "edit-negate"
 EDIT_SWAP = "edit-swap"            # dropdown of suggested words; choosing one applies the swap
 EDIT_CLOSE = "edit-close"
 EDIT_RESULT = "edit-result"
+EDIT_STALE = "edit-stale"  # a new text while an edit is shown: the edit no longer applies (set client-side)
 EDIT_SUMMARY = "edit-summary"
 EDIT_GRAPH = "edit-graph"
 OVERLAY_TEXTS = "overlay-texts"    # store: the overlaid texts, also in the URL as repeated overlay= params

@@ -13,6 +13,7 @@ def edit_panel() -> html.Div:
     """Hidden until a token is clicked: drop it, negate it ("not" before it) or swap it for a suggested word."""
     return html.Div(className="edit-panel", children=[
         dcc.Store(id=ids.EDIT_TARGET, data=None),
+        dcc.Store(id=ids.EDIT_STALE, data=None),
         html.Div(id=ids.EDIT_MENU, className="edit-menu", hidden=True, children=[
             html.Span(id=ids.EDIT_LABEL, className="edit-label"),
             html.Button("Drop it", id=ids.EDIT_DROP, className="small-button", n_clicks=0),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, clientside_callback, dcc, html
 
 from core.analysis_file import AnalysisError
 from core.checkpoints import CheckpointError
@@ -78,6 +78,7 @@ def training_state(run_id, text, k) -> TrainingState:
 def training_panel(run_id, text) -> html.Section:
     state = training_state(run_id, text, None)
     return html.Section(id=ids.TRAINING_PANEL, className="card training-panel", children=[
+        dcc.Store(id=ids.TRAINING_TEXT, data=text),
         html.H3("Watch the attractor form", className="section-title"),
         html.Div(id=ids.TRAINING_CONTROLS, hidden=state.figure is None, children=[
             html.Label("Training time (checkpoint)", htmlFor=ids.TRAINING_SLIDER, className="field-label"),
@@ -93,10 +94,16 @@ def training_panel(run_id, text) -> html.Section:
 @callback(Output(ids.TRAINING_GRAPH, "figure"), Output(ids.TRAINING_NOTE, "children"),
           Output(ids.TRAINING_CONTROLS, "hidden"), Output(ids.TRAINING_SLIDER, "max"),
           Output(ids.TRAINING_SLIDER, "marks"), Output(ids.TRAINING_SLIDER, "value"),
-          Input(ids.MODEL_PICKER, "value"), Input(ids.DEBOUNCED_TEXT, "data"), Input(ids.TRAINING_SLIDER, "value"),
+          Input(ids.MODEL_PICKER, "value"), Input(ids.TRAINING_TEXT, "data"), Input(ids.TRAINING_SLIDER, "value"),
           prevent_initial_call=True)
 def show_checkpoint(run_id, text, k):
     # a new model starts at its final checkpoint; otherwise the slider keeps its place
     state = training_state(run_id, text, None if dash.ctx.triggered_id == ids.MODEL_PICKER else k)
     figure = state.figure if state.figure is not None else dash.no_update
     return figure, state.note, state.figure is None, max(state.n - 1, 0), state.marks, state.value
+
+
+# The typed text reaches the panel only while the panel is on screen (assets/explore.js; a text typed while it is
+# scrolled away is passed on when it comes into view): typing above the fold never redraws it.
+clientside_callback(dash.ClientsideFunction("attractorscope", "trainingText"), Output(ids.TRAINING_TEXT, "data"),
+                    Input(ids.DEBOUNCED_TEXT, "data"), prevent_initial_call=True)

@@ -37,10 +37,11 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
     if model is not None and not known and not state.message:
         state = dataclasses.replace(state, message=unknown_model_message(model, run_id))
     text = (text if isinstance(text, str) else state.default_text)[: settings().max_text_chars]
+    payload = trajectory_for(run_id, text)
     return html.Div(className="explore", children=[
         dcc.Store(id=ids.DEBOUNCED_TEXT, data=text),
         # payloads keyed by run id: a late answer computed for a previous model cannot overwrite the current one
-        dcc.Store(id=ids.TRAJECTORY_DATA, data=_keyed(run_id, trajectory_for(run_id, text))),
+        dcc.Store(id=ids.TRAJECTORY_DATA, data=_keyed(run_id, payload)),
         dcc.Store(id=ids.MODEL_INFO, data=state.info),
         dcc.Store(id=ids.HOVER_TOKEN, data=None),
         dcc.Interval(id=ids.PLAY_INTERVAL, interval=350, disabled=True),
@@ -62,7 +63,7 @@ def layout(model: str | None = None, text: str | None = None, view: str = DEFAUL
         html.Div(state.message, id=ids.MODEL_MESSAGE, className="model-message",
                  hidden=not state.message),
         html.Div(className="explore-grid", children=[_text_panel(state, text, overlay_texts(overlay)),
-                                                     _graph_panel(state)]),
+                                                     _graph_panel(state, (payload or {}).get("n", 0))]),
         training_panel(run_id, text),
     ])
 
@@ -83,8 +84,8 @@ def _text_panel(state, text: str, overlays: list[str]) -> html.Section:
     ])
 
 
-def _graph_panel(state) -> html.Section:
-    """The cloud graph under the overlay the path is drawn on, the player and the token strip."""
+def _graph_panel(state, n_tokens: int) -> html.Section:
+    """The cloud graph under the overlay the path is drawn on, the player (at the text's end) and the token strip."""
     return html.Section(className="right-panel", children=[
         html.Div(className="graph-stack", children=[
             dcc.Graph(id=ids.CLOUD_GRAPH, figure=state.cloud_figure, className="cloud-graph",
@@ -96,7 +97,7 @@ def _graph_panel(state) -> html.Section:
             html.Button("▶ Play", id=ids.PLAY_BUTTON, className="play-button", n_clicks=0),
             dcc.Dropdown(id=ids.PLAY_SPEED, options=[{"label": lab, "value": ms} for lab, ms in SPEEDS],
                          value=350, clearable=False, searchable=False, className="play-speed"),
-            html.Div(dcc.Slider(id=ids.TOKEN_SLIDER, min=0, max=1, step=1, value=1, marks=None,
+            html.Div(dcc.Slider(id=ids.TOKEN_SLIDER, min=0, max=max(n_tokens, 1), step=1, value=n_tokens, marks=None,
                                 allow_direct_input=False, tooltip={"always_visible": False, "placement": "bottom"}),
                      className="slider-wrap"),
             html.Span(id=ids.STEP_LABEL, className=ids.STEP_LABEL),
@@ -150,11 +151,11 @@ def use_example(_clicks, info):
 
 clientside_callback(dash.ClientsideFunction(CS, "coalesceEdits"), Output(ids.DEBOUNCED_TEXT, "data"),
                     Input(ids.SENTENCE_INPUT, "value"), prevent_initial_call=True)
-clientside_callback(dash.ClientsideFunction(CS, "resetSlider"), Output(ids.TOKEN_SLIDER, "max"),
-                    Output(ids.TOKEN_SLIDER, "value"), Input(ids.TRAJECTORY_DATA, "data"), State(ids.MODEL_INFO, "data"))
+# a new payload also resets the player to its end (one step: the path is drawn before the panel below waits on it)
 clientside_callback(dash.ClientsideFunction(CS, "drawTrajectory"), Output(ids.TRAJECTORY_GRAPH, "figure",
-                    allow_duplicate=True), Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"),
-                    Input(ids.HOVER_TOKEN, "data"), State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
+                    allow_duplicate=True), Output(ids.TOKEN_SLIDER, "max"), Output(ids.TOKEN_SLIDER, "value"),
+                    Input(ids.TRAJECTORY_DATA, "data"), Input(ids.TOKEN_SLIDER, "value"), Input(ids.HOVER_TOKEN, "data"),
+                    State(ids.TRAJECTORY_GRAPH, "figure"), prevent_initial_call="initial_duplicate")
 clientside_callback(dash.ClientsideFunction(CS, "drawPanel"),
                     Output(ids.PREDICTION_GRAPH, "figure", allow_duplicate=True), Output(ids.PREDICTION_TEXT, "children"),
                     Output(ids.TEXT_NOTICE, "children"), Output(ids.STEP_LABEL, "children"),

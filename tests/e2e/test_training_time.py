@@ -55,3 +55,33 @@ def test_moving_the_training_slider_replays_the_text_at_an_earlier_checkpoint(br
             assert none["hidden"]
     finally:
         context.close()
+
+
+TRAINING_REQUEST = "training-graph.figure"  # show_checkpoint's outputs in a Dash callback request
+
+
+def test_typing_redraws_the_training_panel_only_once_it_is_in_view(browser, ckpt_server):
+    """Typing above the fold sends no request for the panel below it; scrolled into view, it shows the new text."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        for page in watched_page(context, ckpt_server):
+            sent = []
+            page.on("request", lambda r: sent.append(r.post_data or "") if "_dash-update-component" in r.url else None)
+            page.goto(f"{ckpt_server}/?model={CKPT_RUN_ID}&text=red%20red%20green%20red")
+            _wait(page, "s.path_x && s.path_x.length === 4")
+            below = page.evaluate("() => document.getElementById('training-panel').getBoundingClientRect().top"
+                                  " > window.innerHeight")
+            assert below, "at 1280x720 the training panel starts below the fold"
+            page.fill("#sentence-input", "green red green")
+            page.wait_for_function("() => document.querySelectorAll('#token-strip .tok').length === 3")
+            page.fill("#sentence-input", "green red green red red green")
+            page.wait_for_function("() => document.querySelectorAll('#token-strip .tok').length === 6")
+            page.wait_for_timeout(500)
+            assert not [b for b in sent if TRAINING_REQUEST in b]
+            assert len(_wait(page, "true")["path_x"]) == 4  # still the text it was drawn for
+            page.locator("#training-panel").scroll_into_view_if_needed()
+            shown = _wait(page, "s.path_x && s.path_x.length === 6")  # the newest text, once
+            assert "Checkpoint" in shown["note"]
+            assert len([b for b in sent if TRAINING_REQUEST in b]) == 1
+    finally:
+        context.close()
