@@ -225,3 +225,18 @@ def test_fixed_points_page_without_slow_points_says_not_computed(strip):
     attractor = go.Figure(_graphs(body)[0].figure)
     assert len(attractor.data[attractor.layout.meta["slow_points"]].x) == 0
     assert "Slow points: not computed for this model" in _text(body)
+
+
+def test_linearization_builds_the_kick_chart_once_per_model_not_per_text(app_ctx, monkeypatch):
+    """The error-vs-kick chart (held-out tokens, the same for every text) comes from the figure cache on later edits."""
+    from dashboard import figures_analysis
+    from dashboard.pages import linearization
+
+    built = []
+    real = figures_analysis.error_vs_kick_figure
+    monkeypatch.setattr(figures_analysis, "error_vs_kick_figure", lambda *a: built.append(1) or real(*a))
+    app_ctx.server.config["ATTRACTORSCOPE_CACHE"].clear()
+    texts = ["red green red", "green green the red", "the red"]
+    bodies = [_text(linearization._body(TINY_RUN_ID, t)) for t in texts]
+    assert all("error against the size of the kick" in b for b in bodies)
+    assert len(built) == 1

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
-from app import PLOTLY_JS, create_app
+from app import PLOTLY_JS
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "assets" / PLOTLY_JS
@@ -53,9 +53,10 @@ def test_the_bundle_is_the_plotly_js_version_of_the_python_package():
     assert "MIT license" in bundle_header()
 
 
-def test_pages_load_the_partial_bundle_deferred_and_not_plotly_min_js(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATTRACTORSCOPE_USER_STORE", str(tmp_path))
-    html = create_app().server.test_client().get("/models").get_data(as_text=True)
+def test_pages_load_the_partial_bundle_deferred_and_not_plotly_min_js(dash_app):
+    # the session's app: a second create_app() in this process would re-import the page modules (Dash's pages
+    # plugin does), and other tests' monkeypatches would then miss the callbacks the first app serves
+    html = dash_app.server.test_client().get("/models").get_data(as_text=True)
     tags = re.findall(r"<script [^>]*>", html)
     ours = [t for t in tags if PLOTLY_JS in t]
     assert len(ours) == 1 and 'defer="defer"' in ours[0], ours
