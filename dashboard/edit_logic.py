@@ -88,7 +88,9 @@ def apply_edit(run_id, text, index, op, word=None) -> EditResult:
         return EditResult("Click a word of the text first, then choose an edit.", None, None)
     if op == "insert":
         word = NEGATION
-    if op != "drop":
+    if op == "drop":
+        word = None  # whatever the swap box holds plays no part (and must not be echoed: it is raw input)
+    else:
         words = tokenize(word) if isinstance(word, str) and len(word) <= MAX_WORD_CHARS else []
         if len(words) != 1:
             return EditResult("Choose a single word to swap in.", None, None)

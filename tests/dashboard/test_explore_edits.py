@@ -140,3 +140,11 @@ def test_swap_word_is_read_as_the_tokenizer_reads_it(app_ctx):
 def test_overlays_cannot_carry_lone_surrogates_into_json():
     assert overlay_texts(["\ud800good"]) == ["?good"]
     json.dumps(overlay_texts(["\udfff", "ok"]))
+
+
+@pytest.mark.parametrize("left_in_the_swap_box", ["\ud800", "<b>zzz</b>", "blue"])
+def test_a_drop_ignores_whatever_the_swap_box_holds(app_ctx, left_in_the_swap_box):
+    """Found by the fuzzer: a drop echoed the swap box's raw value (a lone surrogate made the response a 500)."""
+    result = apply_edit(TINY_RUN_ID, TEXT, 0, "drop", left_in_the_swap_box)
+    assert result.summary.startswith("Dropping “red”:") and "vocabulary" not in result.summary
+    json.dumps([result.summary], ensure_ascii=False).encode("utf-8")  # raises on a lone surrogate
