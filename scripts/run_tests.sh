@@ -43,6 +43,7 @@ export ATTRACTORSCOPE_FUZZ_EXAMPLES="${ATTRACTORSCOPE_FUZZ_EXAMPLES:-2000}"
 # `-k` matching only one pass) is not a failure.
 workers="${ATTRACTORSCOPE_TEST_WORKERS:-2}"
 status=0
-python -m pytest -q -m "not e2e" -n "$workers" "$@" || { rc=$?; ((rc == 5)) || status=$rc; }
+# (worksteal: an idle worker takes queued tests from the busy one, so the long fuzz tests do not end on one worker)
+python -m pytest -q -m "not e2e" -n "$workers" --dist worksteal "$@" || { rc=$?; ((rc == 5)) || status=$rc; }
 python -m pytest -q -m e2e "$@" || { rc=$?; ((rc == 5)) || status=$rc; }
 exit "$status"
