@@ -64,12 +64,12 @@ def _body(run_id, text):
         return unavailable("This text has no words the tokenizer recognises.")
     slow = a.slow_points if a.slow_linearization is not None else None
     result = linearize_text(bundle, traj.ids, a.fixed_points, slow_points=slow)
-    return linearization_sections(a, traj.tokens, result, traj.truncated, run_id, bundle)
+    return linearization_sections(bundle, traj.tokens, result, traj.truncated)
 
 
-def linearization_sections(a, tokens, result, truncated: bool, run_id: str | None = None, bundle=None) -> list:
-    """The page body from an analysis and a core.linearize.LinearizedText (``bundle``, when given, keys the
-    cached figure that is the same for every text)."""
+def linearization_sections(bundle, tokens, result, truncated: bool) -> list:
+    """The page body from an analyzed bundle and a core.linearize.LinearizedText."""
+    a = bundle.analysis
     full_tx3, lin_tx3 = a.project(result.full_txn), a.project(result.lin_txn)  # NaN rows stay NaN
     fp_xyz_px3 = a.attractor.fp_xyz_px3
     anchor_3 = fp_xyz_px3[result.anchor_index]
@@ -84,7 +84,7 @@ def linearization_sections(a, tokens, result, truncated: bool, run_id: str | Non
              f"stored PCA. Right: PC1 after each token.{diverged}")
     if result.d1_t is None:
         return [rollout, _fixed_point_errors(a, tokens, result), not_computed(
-            "Slow points and the D1 / D4 linearization errors around them", run_id)]
+            "Slow points and the D1 / D4 linearization errors around them", bundle.run_id)]
     return [rollout, _slow_point_errors(a, tokens, result), _kick_section(a.slow_linearization, bundle)]
 
 
@@ -117,13 +117,10 @@ def _slow_point_errors(a, tokens, result):
              "Where D4 is small but D1 is not, the state is linear enough and the word is the nonlinear part.")
 
 
-def _kick_section(lin, bundle=None):
-    def build():
-        return fa.error_vs_kick_figure(lin.kick_sample_s, lin.d1_sample_s, lin.d4_sample_s, lin.bin_kick_b,
-                                       lin.bin_d1_b, lin.bin_d4_b, PAPER_ERROR)
-
+def _kick_section(lin, bundle):
     # the same for every text: built once per model version, not on every edit (~70 ms for 5,000 points)
-    figure = build() if bundle is None else model_figure("error-vs-kick", bundle, build)
+    figure = model_figure("error-vs-kick", bundle, lambda: fa.error_vs_kick_figure(
+        lin.kick_sample_s, lin.d1_sample_s, lin.d4_sample_s, lin.bin_kick_b, lin.bin_d1_b, lin.bin_d4_b, PAPER_ERROR))
     return section("Where the linear picture holds: error against the size of the kick", dcc.Graph(figure=figure),
         note=f"Held-out tokens (a sample of {len(lin.kick_sample_s):,}; lines: medians in ten bins of equal "
              f"counts). The median kick |F(h, x) − h| is {lin.kick_median:.2f} against a median state norm of "
