@@ -76,18 +76,12 @@ def slow_point_stage_s(bundle, seed: int) -> float:
     slow-point set, the line through it, D1 / D4 on held-out texts), on the inputs the analysis gives it."""
     import numpy as np
 
-    from core.analysis import _sample_sequences, _states
+    from core.analysis import held_out_states
     from core.analysis_slow import slow_point_arrays
     from core.pca import StatePCA
-    from core.tasks import load_task
 
     rng = np.random.default_rng(seed)
-    data = load_task(bundle.config.task)
-    split = data.test if len(data.test) >= 2000 else data.test.concat(data.val)
-    ids, lengths, _, _ = _sample_sequences(split, bundle.vocab, rng, 2000)
-    states = _states(bundle.model, ids, lengths)
-    visited = states[np.arange(ids.shape[1])[None, :] < lengths[:, None]]
-    finals = states[np.arange(len(lengths)), np.maximum(lengths - 1, 0)]
+    ids, lengths, states, visited, finals = held_out_states(bundle, rng)
     pca = StatePCA().fit(visited[rng.permutation(len(visited))[:50_000]])
     start = time.perf_counter()
     slow_point_arrays(bundle.model, pca, visited, finals, states, ids, lengths, np.random.default_rng([seed, 15]))

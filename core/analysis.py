@@ -27,7 +27,7 @@ from core.pca import StatePCA
 from core.tasks import Split, encode_split, load_task
 from core.tasks.synthetic import evidence_counts, evidence_words
 
-__all__ = ["analyze_bundle", "relax", "visited_states", "CLOUD_SIZE"]
+__all__ = ["analyze_bundle", "relax", "visited_states", "held_out_states", "CLOUD_SIZE"]
 
 CLOUD_SIZE = 20_000
 N_TRAJ_SAMPLE = 40
@@ -117,16 +117,24 @@ def _training_arrays(bundle, pca, ids, lengths, seed: int, report) -> dict:
                              np.random.default_rng([seed, 20]))
 
 
-def visited_states(bundle, count: int, max_sequences: int = 2000, seed: int = 0) -> np.ndarray:
-    """``count`` hidden states (float64) drawn from the model's trajectories on held-out texts, read the
-    way the analysis reads them (its sample of the test split, each text cut to the analysis window):
-    the initial states of a fixed-point or slow-point search (benchmarks use it)."""
-    rng = np.random.default_rng(seed)
+def held_out_states(bundle, rng, max_sequences: int = 2000):
+    """The model's states on held-out texts, read the way the analysis reads them (its sample of the test
+    split, each text cut to the analysis window): ids_bxt, lengths_b, states_bxtxn, the visited states
+    (every real token) and each text's final state."""
     data = load_task(bundle.config.task)
     split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
     ids, lengths, _, _ = _sample_sequences(split, bundle.vocab, rng, max_sequences)
     states = _states(bundle.model, ids, lengths)
     visited = states[np.arange(ids.shape[1])[None, :] < lengths[:, None]]
+    finals = states[np.arange(len(lengths)), np.maximum(lengths - 1, 0)]
+    return ids, lengths, states, visited, finals
+
+
+def visited_states(bundle, count: int, max_sequences: int = 2000, seed: int = 0) -> np.ndarray:
+    """``count`` hidden states (float64) from ``held_out_states``: the initial states of a fixed-point or
+    slow-point search (benchmarks use it)."""
+    rng = np.random.default_rng(seed)
+    visited = held_out_states(bundle, rng, max_sequences)[3]
     return visited[rng.integers(0, len(visited), count)].astype(np.float64)
 
 
