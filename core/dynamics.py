@@ -152,7 +152,8 @@ def row_jvp(fn, primals, tangents):
         ps = [p.detach().requires_grad_(True) for p in primals]
         out = fn(*ps)
         u = torch.zeros_like(out, requires_grad=True)
-        grads = torch.autograd.grad(out, ps, grad_outputs=u, create_graph=True, allow_unused=True)
+        # (out * u).sum() rather than grad_outputs=u: autograd imports sympy (~1 s) for a tensor grad_outputs
+        grads = torch.autograd.grad((out * u).sum(), ps, create_graph=True, allow_unused=True)
         dot = sum((g * t).sum() for g, t in zip(grads, tangents) if g is not None)
         jv = torch.autograd.grad(dot, u, allow_unused=True)[0] if torch.is_tensor(dot) and dot.requires_grad \
             else None
@@ -184,7 +185,9 @@ class OneStepErrors:
 def one_step_errors(model, states_txn, x_txe, points_pxn, *, eps: float = 1e-8, chunk: int = 4096) -> OneStepErrors:
     """D1 and D4 (``OneStepErrors``) for each row t: the step from ``states_txn[t]`` reading ``x_txe[t]``
     (for a ``model.run`` trajectory pass [h0; states[:-1]]), around the point of ``points_pxn``
-    nearest to it. Jacobian-vector products (``row_jvp``), so no n x n Jacobian per token."""
+    nearest to it. D1's Jacobians sit at zero input, so they are built once per point that is nearest to some
+    token; D4's depend on the token's input and come as Jacobian-vector products (``row_jvp``), so there is
+    no n x n Jacobian per token."""
     w = model.weights(torch.float64)
     h_all = torch.as_tensor(np.asarray(states_txn), dtype=torch.float64).reshape(-1, model.state_size)
     x_all = torch.as_tensor(np.asarray(x_txe), dtype=torch.float64).reshape(len(h_all), -1)
@@ -198,13 +201,20 @@ def one_step_errors(model, states_txn, x_txe, points_pxn, *, eps: float = 1e-8, 
     def step(hh, xx):
         return model.cell.step(hh, xx, w)
 
+    near_all = torch.cat([torch.cdist(h_all[s:s + chunk], pts).argmin(dim=1) for s in range(0, t, chunk)])
+    used_u, slot_all = torch.unique(near_all, return_inverse=True)
+    f0_u, jh_u, jx_u = step_and_jacobians(model, pts[used_u], torch.zeros(1, x_all.shape[1], dtype=torch.float64), w,
+                                          want_input=True)
     for s in range(0, t, chunk):
         h, x = h_all[s:s + chunk], x_all[s:s + chunk]
-        near = torch.cdist(h, pts).argmin(dim=1)
+        near, slot = near_all[s:s + chunk], slot_all[s:s + chunk]
         hs = pts[near]
         f = step(h, x)
         kick = torch.linalg.vector_norm(f - h, dim=1)
-        f0, lin0 = row_jvp(step, (hs, torch.zeros_like(x)), (h - hs, x))
+        f0, lin0 = f0_u[slot], torch.empty_like(h)
+        for u in torch.unique(slot).tolist():  # the tokens nearest to one point share its zero-input Jacobians
+            rows = torch.nonzero(slot == u).flatten()
+            lin0[rows] = (h[rows] - hs[rows]) @ jh_u[u].T + x[rows] @ jx_u[u].T
         fx, linx = row_jvp(lambda hh: step(hh, x), (hs,), (h - hs,))
         scale = kick.clamp_min(eps)
         out["d1"].append(torch.linalg.vector_norm(f0 + lin0 - f, dim=1) / scale)

@@ -105,7 +105,11 @@ class Cell:
     def step_and_jacobians(self, h_bxn: torch.Tensor, x_bxe: torch.Tensor, w: dict, *, want_state: bool = True,
                            want_input: bool = False):
         """``(f_bxn, jac_bxnxn or None, jac_in_bxnxe or None)``; ``x_bxe`` may have one row for the whole batch."""
-        batch = torch.broadcast_shapes(h_bxn.shape[:1], x_bxe.shape[:1])[0]
+        # not torch.broadcast_shapes: its first call imports torch's symbolic-shapes module (sympy, ~1 s)
+        hb, xb = h_bxn.shape[0], x_bxe.shape[0]
+        if hb != xb and 1 not in (hb, xb):
+            raise ValueError(f"batch sizes {hb} and {xb} do not broadcast")
+        batch = xb if hb == 1 else hb
 
         def expand(t):  # coefficients that only depend on x must still have one row per batch item
             return t.expand(batch, -1) if t.shape[0] != batch else t
