@@ -15,6 +15,7 @@ import shutil
 from core.config import ConfigError, RunConfig, TaskConfig
 from core.import_files import ImportRefused, read_uploads
 from core.importer import IMPORTS, ImportedModel, stage_import, validate_import
+from core.text import tokenize
 from core.user_data import LabelledData, UserDataError, dataset_id, describe, parse_labelled, save_dataset
 from dashboard import jobs
 from dashboard.guard import echo_safe
@@ -87,7 +88,10 @@ def csv_config(values: dict, data: LabelledData, dataset_id: str, existing: set[
     config, errors = validate_form(form, existing, readonly)
     if config is None:
         return None, {k: v for k, v in errors.items() if k in CSV_FIELDS or k == "form"}
-    task = TaskConfig("csv", len(data.class_names), min_len=1, max_len=CSV_MAX_TOKENS, n_train=10**7,
+    # max_len: the tokens a text keeps, here no more than the longest text has, which changes no text and lets the
+    # job's time estimate (core.job_registry.estimate_seconds) see how long the texts are
+    longest = max((len(tokenize(t, max_tokens=CSV_MAX_TOKENS)) for t in data.texts), default=1)
+    task = TaskConfig("csv", len(data.class_names), min_len=1, max_len=max(1, min(CSV_MAX_TOKENS, longest)), n_train=10**7,
                       vocab_cap=10_000, seed=config.task.seed, dataset=dataset_id)
     try:
         config = dataclasses.replace(config, task=task, model=dataclasses.replace(config.model, dropout=0.3))

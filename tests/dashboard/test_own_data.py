@@ -96,6 +96,21 @@ def test_the_csv_form_reuses_the_train_form_checks():
     assert "exists" in errors["run_id"]
 
 
+def test_the_csv_time_estimate_follows_the_length_of_the_texts():
+    from core.job_registry import estimate_seconds
+    from core.text import tokenize
+    from core.user_data import parse_labelled
+
+    data = parse_labelled(_csv(), "reviews.csv")
+    config, _ = csv_config(dict(own_data.CSV_DEFAULTS), data, "0123456789abcdef")
+    assert config.task.max_len == max(len(tokenize(t)) for t in data.texts) < own_data.CSV_MAX_TOKENS
+    rows = [f"{'great ' * 300 if i % 2 else 'awful ' * 600}take {i},{'pos' if i % 2 else 'neg'}" for i in range(40)]
+    long_data = parse_labelled(("text,label\n" + "\n".join(rows)).encode(), "long.csv")
+    long_config, _ = csv_config(dict(own_data.CSV_DEFAULTS), long_data, "0123456789abcdef")
+    assert long_config.task.max_len == own_data.CSV_MAX_TOKENS  # longer texts are still cut at the cap
+    assert estimate_seconds(config) < estimate_seconds(long_config)
+
+
 def test_training_on_an_uploaded_csv_queues_a_job_and_keeps_the_dataset(app_ctx, queue):
     queued, message, errors = own_data.start_csv_training(upload(("reviews.csv", _csv())), dict(own_data.CSV_DEFAULTS))
     assert queued and errors == {} and message.startswith("Queued gru32-csv-")
