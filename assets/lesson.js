@@ -9,6 +9,7 @@
   var lesson = { step: 0, n: 0, speed: 1, timer: null, rotating: false, spin: null };
   var nu = function () { return window.dash_clientside.no_update; };
 
+  var SMALL_SCREEN_PX = 700, PHONE_FONT = 12;  // style.css: the phone rules for lesson mode (max-width: 700px)
   function root() { return document.querySelector(".lesson"); }
   function gd(id) { return document.querySelector("#" + id + " .js-plotly-plot"); }
   function setStep(k) {
@@ -134,6 +135,25 @@
         if (document.activeElement && document.activeElement.blur) { document.activeElement.blur(); }  // space = next word
         if (lesson.timer) { stopPlay(); } else { startPlay(); }
         return nu();
+      },
+      // On a phone the projector-sized type would leave the plot a sliver: smaller type and margins on both
+      // layers (the same margins, so the cloud stays under the overlay), as patches, so later steps keep them.
+      // It runs after each drawn step (the step label is draw's last output), so it patches the figure draw left;
+      // once a figure is small it is left alone.
+      fitSmallScreen: function (_label, over, cloud) {
+        if (window.innerWidth > SMALL_SCREEN_PX) { return [nu(), nu()]; }
+        var shrink = function (fig) {
+          if (!fig || !fig.layout || (fig.layout.font || {}).size === PHONE_FONT) { return nu(); }
+          var patch = new window.dash_clientside.Patch();
+          patch.assign(["layout", "font", "size"], PHONE_FONT);
+          if (fig.layout.legend) { patch.assign(["layout", "legend", "font", "size"], 11); }
+          if (!fig.layout.scene) { patch.assign(["layout", "margin"], { l: 48, r: 12, t: 48, b: 44 }); }
+          (fig.data || []).forEach(function (trace, i) {
+            if (String(trace.mode || "").indexOf("text") >= 0) { patch.assign(["data", i, "textfont", "size"], 13); }
+          });
+          return patch.build();
+        };
+        return [shrink(over), shrink(cloud)];
       },
       toggleRotate: function () {
         if (document.activeElement && document.activeElement.blur) { document.activeElement.blur(); }

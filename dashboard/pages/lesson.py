@@ -139,6 +139,10 @@ clientside_callback(ClientsideFunction(CS, "draw"), Output(ids.LESSON_GRAPH, "fi
                     Output(ids.LESSON_PREDICTION, "children"), Output(ids.LESSON_STEP_LABEL, "children"),
                     Input(ids.LESSON_STEP, "data"), State(ids.LESSON_DATA, "data"), State(ids.LESSON_INFO, "data"),
                     State(ids.LESSON_GRAPH, "figure"))
+clientside_callback(ClientsideFunction(CS, "fitSmallScreen"), Output(ids.LESSON_GRAPH, "figure", allow_duplicate=True),
+                    Output(ids.LESSON_CLOUD, "figure", allow_duplicate=True), Input(ids.LESSON_STEP_LABEL, "children"),
+                    State(ids.LESSON_GRAPH, "figure"), State(ids.LESSON_CLOUD, "figure"),
+                    prevent_initial_call="initial_duplicate")
 clientside_callback(ClientsideFunction(CS, "togglePlay"), Output(ids.LESSON_PLAY, "children"),
                     Input(ids.LESSON_PLAY, "n_clicks"), prevent_initial_call=True)
 clientside_callback(ClientsideFunction(CS, "toggleRotate"), Output(ids.LESSON_ROTATE, "className"),

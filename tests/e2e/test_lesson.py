@@ -91,3 +91,37 @@ def test_explore_links_to_the_same_view_in_lesson_mode(real_page):
     over, cloud = page.evaluate(eye, "lesson-graph"), page.evaluate(eye, "lesson-cloud")
     assert abs(cloud[2] - before[2]) < 1e-9 and abs(cloud[0] ** 2 + cloud[1] ** 2 - before[0] ** 2 - before[1] ** 2) < 1e-6
     assert max(abs(a - b) for a, b in zip(over, cloud)) < 0.05  # the layers turn together
+
+
+FONTS_JS = """() => {
+  const over = document.querySelector('#lesson-graph .js-plotly-plot');
+  const cloud = document.querySelector('#lesson-cloud .js-plotly-plot');
+  if (!over || !cloud || !over._fullLayout || !cloud._fullLayout) return null;
+  const labels = over.data.filter(t => String(t.mode || '').includes('text')).map(t => (t.textfont || {}).size);
+  return {font: over._fullLayout.font.size, cloudFont: cloud._fullLayout.font.size, labels: labels,
+          margin: over._fullLayout.margin, cloudMargin: cloud._fullLayout.margin,
+          plotWidth: over._fullLayout._size.w, scroll: document.documentElement.scrollWidth};
+}"""
+
+
+def test_a_phone_gets_smaller_type_and_a_wider_plot_than_a_projector(real_page):
+    page = real_page
+    before = page.viewport_size
+    try:
+        sizes = {}
+        for name, viewport in (("projector", {"width": 1280, "height": 720}), ("phone", {"width": 390, "height": 844})):
+            page.set_viewport_size(viewport)
+            page.goto(f"{page.base_url}/lesson?tour=line-attractor&step=2")
+            wait_shown(page, "s.label === '0 / 3 words'")
+            if name == "phone":
+                page.wait_for_function(f"() => {{ const f = ({FONTS_JS})(); return f && f.font <= 12; }}", timeout=30_000)
+            sizes[name] = page.evaluate(FONTS_JS)
+            page.screenshot(path=f"test-artifacts/lesson-{name}.png")
+        projector, phone = sizes["projector"], sizes["phone"]
+        assert projector["font"] == 20 and phone["font"] == 12 and phone["cloudFont"] == 12
+        assert phone["labels"] and max(phone["labels"]) <= 13 < min(projector["labels"])
+        for side in ("l", "r", "t", "b"):  # the cloud stays exactly under the overlay
+            assert phone["margin"][side] == phone["cloudMargin"][side]
+        assert phone["plotWidth"] >= 300 and phone["scroll"] <= 390
+    finally:
+        page.set_viewport_size(before)
