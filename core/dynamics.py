@@ -27,7 +27,7 @@ import torch
 __all__ = [
     "step_and_jacobians", "jacobian_state", "jacobian_input",
     "linearized_step", "linearized_rollout", "one_step_linearization_error", "OneStepErrors", "one_step_errors",
-    "row_jvp",
+    "row_jvp", "nearest_linear_steps",
 ]
 
 
@@ -99,6 +99,21 @@ def linearized_rollout(xstar_n, jac_nxn, jac_in_nxe, x_e, h0_bxn, x_bxtxe, fstar
     return states[0] if unbatched else states
 
 
+def nearest_linear_steps(model, h_txn, x_txe, points_pxn, x_e, w, chunk: int = 4096):
+    """(f_lin_txn, nearest_t): each row's ``linearized_step`` around its nearest point of ``points_pxn`` (solved
+    for input ``x_e``), with F(point, x_e) as the constant term. Torch float64 throughout; the Jacobians are
+    built once per point that is nearest to some row, and applied to that point's rows together."""
+    nearest_t = torch.cat([torch.cdist(h_txn[s:s + chunk], points_pxn).argmin(dim=1)
+                           for s in range(0, len(h_txn), chunk)]) if len(h_txn) else torch.zeros(0, dtype=torch.long)
+    used_u, slot_t = torch.unique(nearest_t, return_inverse=True)
+    fstar_u, jac_u, jin_u = step_and_jacobians(model, points_pxn[used_u], x_e, w, want_input=True)
+    f_lin = torch.empty_like(h_txn)
+    for u, point in enumerate(used_u.tolist()):
+        rows = torch.nonzero(slot_t == u).flatten()
+        f_lin[rows] = linearized_step(points_pxn[point], jac_u[u], jin_u[u], x_e, h_txn[rows], x_txe[rows], fstar_u[u])
+    return f_lin, nearest_t
+
+
 @torch.no_grad()
 def one_step_linearization_error(model, states_txn, x_txe, fixed_points_pxn, x_e=None,
                                  *, eps: float = 1e-8, return_nearest: bool = False, relative_to: str = "update"):
@@ -129,14 +144,7 @@ def one_step_linearization_error(model, states_txn, x_txe, fixed_points_pxn, x_e
     if fps.shape[0] == 0 or h.shape[0] == 0:  # nothing to linearize around (or nothing to measure)
         err = np.full(h.shape[0], np.nan)
         return (err, np.full(h.shape[0], -1)) if return_nearest else err
-    nearest_t = torch.cdist(h, fps).argmin(dim=1)
-    used = torch.unique(nearest_t)
-    fstar, jac, jin = step_and_jacobians(model, fps[used], x_e, w, want_input=True)
-    slot = torch.empty(fps.shape[0], dtype=torch.long)
-    slot[used] = torch.arange(len(used))
-    k = slot[nearest_t]
-    dh, dx = h - fps[nearest_t], x - x_e
-    f_lin = fstar[k] + torch.einsum("tij,tj->ti", jac[k], dh) + torch.einsum("tij,tj->ti", jin[k], dx)
+    f_lin, nearest_t = nearest_linear_steps(model, h, x, fps, x_e, w)
     f_true = model.step(h, x, w)
     scale = f_true if relative_to == "state" else f_true - h
     err = (f_lin - f_true).norm(dim=1) / scale.norm(dim=1).clamp_min(eps)
@@ -186,8 +194,8 @@ def one_step_errors(model, states_txn, x_txe, points_pxn, *, eps: float = 1e-8, 
     """D1 and D4 (``OneStepErrors``) for each row t: the step from ``states_txn[t]`` reading ``x_txe[t]``
     (for a ``model.run`` trajectory pass [h0; states[:-1]]), around the point of ``points_pxn``
     nearest to it. D1's Jacobians sit at zero input, so they are built once per point that is nearest to some
-    token; D4's depend on the token's input and come as Jacobian-vector products (``row_jvp``), so there is
-    no n x n Jacobian per token."""
+    token (``nearest_linear_steps``); D4's depend on the token's input and come as Jacobian-vector products
+    (``row_jvp``), so there is no n x n Jacobian per token."""
     w = model.weights(torch.float64)
     h_all = torch.as_tensor(np.asarray(states_txn), dtype=torch.float64).reshape(-1, model.state_size)
     x_all = torch.as_tensor(np.asarray(x_txe), dtype=torch.float64).reshape(len(h_all), -1)
@@ -201,23 +209,18 @@ def one_step_errors(model, states_txn, x_txe, points_pxn, *, eps: float = 1e-8, 
     def step(hh, xx):
         return model.cell.step(hh, xx, w)
 
-    near_all = torch.cat([torch.cdist(h_all[s:s + chunk], pts).argmin(dim=1) for s in range(0, t, chunk)])
-    used_u, slot_all = torch.unique(near_all, return_inverse=True)
-    f0_u, jh_u, jx_u = step_and_jacobians(model, pts[used_u], torch.zeros(1, x_all.shape[1], dtype=torch.float64), w,
-                                          want_input=True)
+    # D1 is the paper's linear model around the nearest point at zero input
+    d1_lin_all, near_all = nearest_linear_steps(model, h_all, x_all, pts,
+                                                torch.zeros(x_all.shape[1], dtype=torch.float64), w, chunk)
     for s in range(0, t, chunk):
         h, x = h_all[s:s + chunk], x_all[s:s + chunk]
-        near, slot = near_all[s:s + chunk], slot_all[s:s + chunk]
+        near = near_all[s:s + chunk]
         hs = pts[near]
         f = step(h, x)
         kick = torch.linalg.vector_norm(f - h, dim=1)
-        f0, lin0 = f0_u[slot], torch.empty_like(h)
-        for u in torch.unique(slot).tolist():  # the tokens nearest to one point share its zero-input Jacobians
-            rows = torch.nonzero(slot == u).flatten()
-            lin0[rows] = (h[rows] - hs[rows]) @ jh_u[u].T + x[rows] @ jx_u[u].T
         fx, linx = row_jvp(lambda hh: step(hh, x), (hs,), (h - hs,))
         scale = kick.clamp_min(eps)
-        out["d1"].append(torch.linalg.vector_norm(f0 + lin0 - f, dim=1) / scale)
+        out["d1"].append(torch.linalg.vector_norm(d1_lin_all[s:s + chunk] - f, dim=1) / scale)
         out["d4"].append(torch.linalg.vector_norm(fx + linx - f, dim=1) / scale)
         out["kick"].append(kick)
         out["input"].append(torch.linalg.vector_norm(x, dim=1))
