@@ -77,18 +77,24 @@ def _valid_index(index, n_points: int) -> bool:
     return isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n_points
 
 
+def _point_number(index) -> int | None:
+    """A point index as the browser may send it: a plain int that fits JSON's safe range, else None."""
+    return index if _valid_index(index, _MAX_POINTS) else None
+
+
+_MAX_POINTS = 2 ** 31  # no bundle has more; larger ints would not even survive Dash's JSON round trip
+
+
 def clicked_index(click) -> int | None:
     """The fixed point a click landed on (the point's customdata), or None for anything else."""
     points = click.get("points") if isinstance(click, dict) else None
     point = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
-    index = point.get("customdata")
-    return index if isinstance(index, int) and not isinstance(index, bool) else None
+    return _point_number(point.get("customdata"))
 
 
 def row_index(cell) -> int | None:
     """The fixed point of a clicked table cell (its row id), or None for anything else."""
-    index = cell.get("row_id") if isinstance(cell, dict) else None
-    return index if isinstance(index, int) and not isinstance(index, bool) else None
+    return _point_number(cell.get("row_id") if isinstance(cell, dict) else None)
 
 
 def row_highlight(index: int) -> list[dict]:

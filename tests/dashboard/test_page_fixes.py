@@ -43,6 +43,15 @@ def test_fixed_point_table_is_a_sortable_clickable_data_table(app_ctx):
     assert fixed_points.row_index({"row": 0}) is None and fixed_points.row_index("x") is None
 
 
+def test_a_point_number_outside_any_bundle_is_ignored_not_echoed(app_ctx):
+    """A forged click may carry any JSON number: one beyond 64 bits once made Dash fail to encode the reply."""
+    fixed_points, _, _ = _fp(app_ctx)
+    for bad in (-9223372036854775809, 2 ** 70, -1, True, 1.0, "3"):
+        assert fixed_points.clicked_index({"points": [{"customdata": bad}]}) is None
+        assert fixed_points.row_index({"row_id": bad}) is None
+    assert fixed_points.clicked_index({"points": [{"customdata": 4}]}) == 4
+
+
 def test_fixed_point_hover_names_the_table_number_and_the_selection_is_ringed(app_ctx):
     fixed_points, bundle, fps = _fp(app_ctx)
     fig = go.Figure(_graphs(fixed_points._sections(bundle, TINY_RUN_ID))[0].figure)
