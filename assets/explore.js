@@ -98,14 +98,20 @@
     };
     gd.on("plotly_relayouting", mirror);
     gd.on("plotly_relayout", mirror);
-    gd.on("plotly_legendclick", function (ev) {
-      var n = (gd.layout.meta || {}).cloud_proxies || 0, cloud = cloudDiv();
-      if (!ev || ev.curveNumber >= n || !cloud) { return true; }
-      var shown = gd._fullData[ev.curveNumber].visible === true;
-      window.Plotly.restyle(cloud, { visible: shown ? "legendonly" : true }, [ev.curveNumber]);
-      return true;
-    });
+    // after plotly has applied a legend click to the proxies (not on the click itself: a double click
+    // fires two clicks and changes nothing), each cloud trace takes its proxy's visibility
+    gd.on("plotly_restyle", function () { syncCloudVisibility(gd); });
     gd.on("plotly_legenddoubleclick", function () { return false; });
+  }
+
+  function syncCloudVisibility(gd) {
+    var n = (gd.layout.meta || {}).cloud_proxies || 0, cloud = cloudDiv(), want = [], idx = [];
+    if (!n || !cloud || !cloud._fullData || !gd._fullData) { return; }
+    for (var i = 0; i < n && i < gd._fullData.length && i < cloud._fullData.length; i++) {
+      var v = gd._fullData[i].visible === true ? true : "legendonly";
+      if (cloud._fullData[i].visible !== v) { want.push(v); idx.push(i); }
+    }
+    if (idx.length) { window.Plotly.restyle(cloud, { visible: want }, idx); }
   }
 
   // Link once the overlay is plotted (it may not be yet when its figure is patched), and again after a

@@ -12,7 +12,7 @@ arrays are written by ``core.analysis_file`` and read back as typed views by
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -55,12 +55,9 @@ def analyze_bundle(bundle, on_progress: Callable[[dict], None] | None = None, n_
     model = bundle.model
     report({"stage": "trajectories", "step": 5, "total": 100})
     data = load_task(bundle.config.task)
-    split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
-    ids, lengths, labels, keep = _sample_sequences(split, bundle.vocab, rng, max_sequences)
-    states_bxtxn = _states(model, ids, lengths)
-    valid_bxt = np.arange(ids.shape[1])[None, :] < lengths[:, None]
-    visited_vxn = states_bxtxn[valid_bxt]
-    finals_bxn = states_bxtxn[np.arange(len(lengths)), np.maximum(lengths - 1, 0)]
+    held = _held_out(bundle, data, rng, max_sequences)
+    split, ids, lengths, labels, keep = held.split, held.ids_bxt, held.lengths_b, held.labels_b, held.keep_b
+    states_bxtxn, visited_vxn, finals_bxn = held.states_bxtxn, held.visited_vxn, held.finals_bxn
     arrays: dict[str, np.ndarray] = {"analysis_version": np.array(ANALYSIS_VERSION),
                                      "weights_sha256": np.array(bundle.weights_sha256)}
 
@@ -121,13 +118,30 @@ def held_out_states(bundle, rng, max_sequences: int = 2000):
     """The model's states on held-out texts, read the way the analysis reads them (its sample of the test
     split, each text cut to the analysis window): ids_bxt, lengths_b, states_bxtxn, the visited states
     (every real token) and each text's final state."""
-    data = load_task(bundle.config.task)
+    held = _held_out(bundle, load_task(bundle.config.task), rng, max_sequences)
+    return held.ids_bxt, held.lengths_b, held.states_bxtxn, held.visited_vxn, held.finals_bxn
+
+
+class _HeldOut(NamedTuple):
+    split: Split
+    ids_bxt: np.ndarray
+    lengths_b: np.ndarray
+    labels_b: np.ndarray
+    keep_b: np.ndarray  # the split's row of each text
+    states_bxtxn: np.ndarray
+    visited_vxn: np.ndarray
+    finals_bxn: np.ndarray
+
+
+def _held_out(bundle, data, rng, max_sequences: int) -> _HeldOut:
+    """The analysis's sample of held-out texts (the test split, plus validation when it is short) and the
+    model's states on them."""
     split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
-    ids, lengths, _, _ = _sample_sequences(split, bundle.vocab, rng, max_sequences)
+    ids, lengths, labels, keep = _sample_sequences(split, bundle.vocab, rng, max_sequences)
     states = _states(bundle.model, ids, lengths)
     visited = states[np.arange(ids.shape[1])[None, :] < lengths[:, None]]
     finals = states[np.arange(len(lengths)), np.maximum(lengths - 1, 0)]
-    return ids, lengths, states, visited, finals
+    return _HeldOut(split, ids, lengths, labels, keep, states, visited, finals)
 
 
 def visited_states(bundle, count: int, max_sequences: int = 2000, seed: int = 0) -> np.ndarray:

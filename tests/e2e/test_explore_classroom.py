@@ -77,6 +77,17 @@ def test_legend_clicks_on_a_cloud_class_hide_that_class_of_the_cloud(page):
     page.wait_for_function("""() => document.querySelector('#cloud-graph .js-plotly-plot')._fullData[0].visible
                                     === 'legendonly'""")
     assert page.evaluate("() => document.querySelector('#cloud-graph .js-plotly-plot')._fullData[1].visible") is True
+    page.click("#trajectory-graph .legend .traces >> nth=0")  # a second click shows it again
+    page.wait_for_function("() => document.querySelector('#cloud-graph .js-plotly-plot')._fullData[0].visible === true")
+
+
+def test_a_double_click_on_a_cloud_legend_entry_changes_neither_the_entry_nor_the_cloud(page):
+    open_explore(page, "?" + urllib.parse.urlencode({"text": TEXT}), n=10)
+    page.dblclick("#trajectory-graph .legend .traces >> nth=0")
+    page.wait_for_timeout(800)  # past plotly's double-click delay: a single click would have landed by now
+    visible = page.evaluate("""() => [0, 1].map(i => [document.querySelector('#trajectory-graph .js-plotly-plot')
+        ._fullData[i].visible, document.querySelector('#cloud-graph .js-plotly-plot')._fullData[i].visible])""")
+    assert visible == [[True, True], [True, True]]
 
 
 def test_clicking_a_word_jumps_there_and_speed_sets_the_pace(page):
