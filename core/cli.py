@@ -53,7 +53,11 @@ def _run_config(args) -> RunConfig:
         if args.preset not in PRESETS:
             raise CliError(f"unknown preset {args.preset!r}; choose one of {', '.join([*PRESETS, *SEQ_PRESETS])}")
         config = PRESETS[args.preset]
-        return dataclasses.replace(config, run_id=args.run_id or config.run_id)
+        penalty = getattr(args, "input_penalty", 0.0)
+        train = dataclasses.replace(config.train, input_penalty=penalty) if penalty else config.train
+        config = dataclasses.replace(config, run_id=args.run_id or config.run_id, train=train)
+        config.validate()
+        return config
     if args.task in USER_DATA_TASKS:
         raise CliError("train on your own CSV/TSV on the Train page; import a model with `python -m core import PATH`")
     if args.task not in TASK_NAMES:
@@ -69,7 +73,7 @@ def _run_config(args) -> RunConfig:
                           multilabel=args.task == "multilabel", pretrained=pretrained_for(args.task, args.embed)),
         task=text_task(args.task, args.seed) if args.task in TEXT_TASKS else TaskConfig(args.task, classes, seed=args.seed),
         train=TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                          bucketed=args.task == "imdb"),
+                          bucketed=args.task == "imdb", input_penalty=args.input_penalty),
     )
     config.validate()
     return config
@@ -209,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-id")
+    p.add_argument("--input-penalty", type=float, default=0.0,
+                   help="weight of the mean squared input drive W_x x in the loss: gentler, more linear word kicks")
     p.add_argument("--no-analyze", action="store_true", help="skip the analysis precompute")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("analyze", help="precompute fixed points, PCA and geometry for a bundle")

@@ -175,6 +175,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     bucketed: bool = False  # batches of similar length drawn epoch by epoch (long documents)
+    # lambda times the mean square of the input drive W_x x per gate unit, added to the loss: gentler, more
+    # linear word kicks (issue 15; core.training.input_drive_power). 0: off, as every bundled model was trained
+    input_penalty: float = 0.0
 
     def validate(self) -> None:
         check_int("steps", self.steps, 1, 10_000_000)
@@ -184,6 +187,7 @@ class TrainConfig:
         check_int("eval_every", self.eval_every, 1, 10_000_000)
         check_int("patience", self.patience, 1, 10_000)
         check_float("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_float("input_penalty", self.input_penalty, 0.0, 100.0)
         if not isinstance(self.bucketed, bool):
             raise ConfigError(f"bucketed must be true or false, got {self.bucketed!r}")
 

@@ -185,6 +185,17 @@ def _snapshot(model: RNNClassifier, step: int, val_accuracy: float) -> tuple[int
     return step, float(val_accuracy), {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+def input_drive_power(model: RNNClassifier, ids_bxt: torch.Tensor, lengths_b: torch.Tensor) -> torch.Tensor:
+    """The mean square of the input drive W_x x (bias excluded) per gate unit, over the batch's real tokens:
+    what ``TrainConfig.input_penalty`` weighs. Small drives keep the gates near their linear range, so a word's
+    kick is close to J_x x (D1 in ``core.dynamics.one_step_errors``)."""
+    valid_bxt = torch.arange(ids_bxt.shape[1])[None, :] < torch.as_tensor(lengths_b)[:, None]
+    x_vxe = model.embed(ids_bxt)[valid_bxt]
+    if len(x_vxe) == 0:
+        return x_vxe.new_zeros(())
+    return (x_vxe @ model.live_weights()["w_x"].T).pow(2).mean()
+
+
 def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None, keep_snapshots: bool = False) -> TrainedModel:
     config.validate()
@@ -202,7 +213,8 @@ def train(config: RunConfig, data: TaskData, on_progress: Callable[[dict], None]
 
     def batch_loss() -> torch.Tensor:
         ids, lengths, labels = _batch(train_set, batches.next())
-        return loss_fn(model(ids, lengths), labels)
+        loss = loss_fn(model(ids, lengths), labels)
+        return loss + tc.input_penalty * input_drive_power(model, ids, lengths) if tc.input_penalty else loss
 
     snapshots = []
     keep = (lambda step, val: snapshots.append(_snapshot(model, step, val["accuracy"]))) if keep_snapshots else None

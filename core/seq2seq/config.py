@@ -82,3 +82,5 @@ class SeqRunConfig(RunConfigBase):
     def check_parts(self) -> None:
         if self.model.max_src_len < self.task.source_max_len:
             raise ConfigError("max_src_len must cover the task's longest source sequence")
+        if self.train.input_penalty:
+            raise ConfigError("input_penalty applies to classifiers only (the encoder-decoder loop does not use it)")

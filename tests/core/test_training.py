@@ -108,3 +108,32 @@ def test_other_synthetic_tasks_train_and_report(name, k, key):
                                          num_classes=k, multilabel=name == "multilabel"))
     metrics = train(config, d).metrics
     assert key in metrics and np.isfinite(metrics[key]) and 0 <= metrics["test_accuracy"] <= 1
+
+
+def test_input_drive_power_is_the_mean_square_of_w_x_x_over_real_tokens(data):
+    from core.models import build_model
+    from core.training import input_drive_power
+
+    config = run_config(data)
+    model = build_model(config.model, seed=0)
+    ids = torch.tensor([[3, 4, 5], [6, 0, 0]])
+    lengths = torch.tensor([3, 1])
+    x = model.embed(torch.tensor([3, 4, 5, 6]))  # the padding after the second text does not count
+    expected = (x @ model.live_weights()["w_x"].T).pow(2).mean()
+    assert torch.allclose(input_drive_power(model, ids, lengths), expected)
+    assert float(input_drive_power(model, ids[:, :0], torch.tensor([0, 0]))) == 0.0
+
+
+def test_an_input_penalty_makes_the_input_drive_smaller_and_is_saved_with_the_config(data):
+    from core.training import input_drive_power
+
+    plain = train(run_config(data, steps=100), data)
+    gentle = train(run_config(data, steps=100, input_penalty=5.0), data)
+    val = encode_split(data.val, data.vocab)
+    ids, lengths = torch.from_numpy(val.ids_bxt), torch.from_numpy(val.lengths_b)
+    with torch.no_grad():
+        power = [float(input_drive_power(r.model, ids, lengths)) for r in (plain, gentle)]
+    assert power[1] < 0.5 * power[0], power
+    assert TrainConfig.from_dict({"input_penalty": 5.0}).input_penalty == 5.0
+    with pytest.raises(ValueError):
+        TrainConfig(input_penalty=-1.0).validate()
