@@ -174,14 +174,21 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh page (own context) at 1600x1000; console errors, page errors and dialogs fail the test."""
+@pytest.fixture(scope="session")
+def _page_context(browser):
+    """One context for every `page`: its HTTP cache keeps plotly.js and Dash's scripts between tests (a fresh
+    context re-fetches and re-parses ~4 MB of script per test). Cookies and permissions are cleared per test."""
     context = browser.new_context(viewport=VIEWPORT)
-    try:
-        yield from watched_page(context, live_server)
-    finally:
-        context.close()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(_page_context, live_server):
+    """A fresh page at 1600x1000 with no cookies; console errors, page errors and dialogs fail the test."""
+    _page_context.clear_cookies()
+    _page_context.clear_permissions()
+    yield from watched_page(_page_context, live_server)
 
 
 def watched_page(context, live_server):
