@@ -47,9 +47,14 @@ PRESETS: dict[str, RunConfig] = {
 # length-bucketed batches; ~2 min per pass over the 22.5k training reviews on one thread.
 _IMDB_TASK = TaskConfig("imdb", 2, max_len=800, vocab_cap=20_000, n_train=10**7, n_test=10**7)
 _IMDB_TRAIN = TrainConfig(steps=1760, batch_size=64, lr=2e-3, eval_every=176, patience=4, bucketed=True)
+# gru-imdb: an input-drive penalty (TrainConfig.input_penalty) keeps word kicks in the gates' linear range, so the
+# paper's linearization holds (issue 15). Measured on validation texts, same loop and seed: lambda 0 / 0.3 / 1.0 gave
+# D1 44% / 18% / 14%, D4 12.5% / 7.5% / 8.2%, at 92.08% / 92.12% / 92.08% validation accuracy; 1.0 was chosen.
+_IMDB_GENTLE = {"gru": 1.0, "lstm": 0.0}
 PRESETS.update({
     run_id: RunConfig(run_id, ModelConfig(cell, 128, 50, num_classes=2, dropout=0.3, embed_dropout=0.3,
-                                          pretrained="glove50"), _IMDB_TASK, _IMDB_TRAIN)
+                                          pretrained="glove50"), _IMDB_TASK,
+                      dataclasses.replace(_IMDB_TRAIN, input_penalty=_IMDB_GENTLE[cell]))
     for run_id, cell in (("gru-imdb", "gru"), ("lstm-imdb", "lstm"))
 })
 BUNDLED_RUN_IDS = tuple(PRESETS)
