@@ -114,11 +114,12 @@ def _training_arrays(bundle, pca, ids, lengths, seed: int, report) -> dict:
                              np.random.default_rng([seed, 20]))
 
 
-def held_out_states(bundle, rng, max_sequences: int = 2000):
+def held_out_states(bundle, rng, max_sequences: int = 2000, validation: bool = False):
     """The model's states on held-out texts, read the way the analysis reads them (its sample of the test
-    split, each text cut to the analysis window): ids_bxt, lengths_b, states_bxtxn, the visited states
-    (every real token) and each text's final state."""
-    held = _held_out(bundle, load_task(bundle.config.task), rng, max_sequences)
+    split, each text cut to the analysis window; of the validation split with ``validation``, for choices made
+    on held-out texts): ids_bxt, lengths_b, states_bxtxn, the visited states (every real token) and each text's
+    final state."""
+    held = _held_out(bundle, load_task(bundle.config.task), rng, max_sequences, validation)
     return held.ids_bxt, held.lengths_b, held.states_bxtxn, held.visited_vxn, held.finals_bxn
 
 
@@ -133,10 +134,13 @@ class _HeldOut(NamedTuple):
     finals_bxn: np.ndarray
 
 
-def _held_out(bundle, data, rng, max_sequences: int) -> _HeldOut:
-    """The analysis's sample of held-out texts (the test split, plus validation when it is short) and the
-    model's states on them."""
-    split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
+def _held_out(bundle, data, rng, max_sequences: int, validation: bool = False) -> _HeldOut:
+    """The analysis's sample of held-out texts (the test split, plus validation when it is short; only the
+    validation split with ``validation``) and the model's states on them."""
+    if validation:
+        split = data.val
+    else:
+        split = data.test if len(data.test) >= max_sequences else data.test.concat(data.val)
     ids, lengths, labels, keep = _sample_sequences(split, bundle.vocab, rng, max_sequences)
     states = _states(bundle.model, ids, lengths)
     visited = states[np.arange(ids.shape[1])[None, :] < lengths[:, None]]

@@ -145,3 +145,19 @@ def test_options_and_the_point_budget():
     assert never.n_points == 0 and never.frac_slow == 0.0 and never.eigvals_pxn.shape == (0, 2)
     assert default_max_points(128) == 200 and default_max_points(256) == 50
     assert readout_basis(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])).shape == (2, 2)
+
+
+def test_held_out_states_read_the_validation_split_when_asked(tiny_bundle):
+    """Choices (such as TrainConfig.input_penalty) are made on validation texts: that sample holds exactly the
+    validation split's texts, not the test split's the analysis reports on."""
+    from core.analysis import held_out_states
+    from core.tasks import encode_split, load_task
+
+    data = load_task(tiny_bundle.config.task)
+    for validation, split in ((True, data.val), (False, data.test)):  # (asking for more texts than the test split
+        ids, lengths, states, visited, finals = held_out_states(  # has would add the validation ones to it)
+            tiny_bundle, np.random.default_rng(0), len(split), validation=validation)
+        enc = encode_split(split, tiny_bundle.vocab)
+        rows = {tuple(r[:n]) for r, n in zip(enc.ids_bxt.tolist(), enc.lengths_b.tolist())}
+        assert len(lengths) == len(split) and {tuple(r[:n]) for r, n in zip(ids.tolist(), lengths.tolist())} == rows
+        assert len(visited) == lengths.sum() and len(finals) == len(lengths) == len(states)

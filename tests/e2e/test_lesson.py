@@ -113,6 +113,7 @@ def test_a_phone_gets_smaller_type_and_a_wider_plot_than_a_projector(real_page):
             page.set_viewport_size(viewport)
             page.goto(f"{page.base_url}/lesson?tour=line-attractor&step=2")
             wait_shown(page, "s.label === '0 / 3 words'")
+            page.wait_for_function(f"() => ({FONTS_JS})() !== null", timeout=30_000)  # both layers plotted
             if name == "phone":
                 page.wait_for_function(f"() => {{ const f = ({FONTS_JS})(); return f && f.font <= 12; }}", timeout=30_000)
             sizes[name] = page.evaluate(FONTS_JS)
