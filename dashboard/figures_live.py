@@ -161,11 +161,12 @@ def _token_axis(steps, words) -> dict:
 
 
 def _error_axes(lines) -> dict:
-    """The percent-error y axis, with a labelled horizontal rule per (y, colour, dash, text, side) line."""
-    return dict(yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"),
-                shapes=[_rule("y", y, color, dash, 2) for y, color, dash, _, _ in lines],
-                annotations=[dict(xref="x domain", x=0 if side == "left" else 1, xanchor=side, yref="y", y=y,
-                                  yanchor="bottom", text=text, showarrow=False) for y, _, _, text, side in lines])
+    """The percent-error y axis, with a horizontal rule per (y, colour, dash, text) line, named in the legend
+    (labels on the plot sat on the bars and on each other when the values were close)."""
+    return dict(yaxis=dict(title=dict(text="one-step error (%)"), rangemode="tozero"), showlegend=True,
+                legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=12)),
+                shapes=[{**_rule("y", y, color, dash, 2), "name": text, "showlegend": True}
+                        for y, color, dash, text in lines])
 
 
 def one_step_error_figure(err_t, tokens, reference: float = 0.10, heldout_median: float | None = None) -> dict:
@@ -174,13 +175,12 @@ def one_step_error_figure(err_t, tokens, reference: float = 0.10, heldout_median
     steps = np.arange(1, len(err) + 1)
     colors = np.where(err <= reference * 100, "#0072B2", "#E69F00")
     data = [dict(type="bar", x=steps, y=err, marker=dict(color=colors), customdata=_strings(tokens), name="this text",
-                 hovertemplate="#%{x} %{customdata}: %{y:.1f}%<extra></extra>")]
-    lines = [(reference * 100, "#D55E00", "dash", f"paper: ~{reference:.0%}", "left")]
+                 showlegend=False, hovertemplate="#%{x} %{customdata}: %{y:.1f}%<extra></extra>")]
+    lines = [(reference * 100, "#D55E00", "dash", f"paper: ~{reference:.0%}")]
     if heldout_median is not None and np.isfinite(heldout_median):
-        lines.append((heldout_median * 100, "#009E73", "dot", f"median on held-out texts: {heldout_median:.1%}", "right"))
+        lines.append((heldout_median * 100, "#009E73", "dot", f"median on held-out texts: {heldout_median:.1%}"))
     x_axis = _token_axis(steps, _strings(tokens))
-    layout = _layout(320, bargap=0.15, showlegend=False, xaxis=x_axis,
-                     **_error_axes(lines))
+    layout = _layout(320, bargap=0.15, xaxis=x_axis, **_error_axes(lines))
     return _figure(data, layout)
 
 
@@ -193,11 +193,10 @@ def d1_d4_figure(d1_t, d4_t, tokens, reference: float = 0.10, d1_median: float |
                  marker=dict(color=color), hovertemplate="#%{x} %{customdata}: " + name + " %{y:.1f}%<extra></extra>")
             for err, name, color in ((d1_t, "D1 (state and word linearized)", "#E69F00"),
                                      (d4_t, "D4 (state only, exact word)", "#0072B2"))]
-    lines = [(reference * 100, "#D55E00", "dash", f"paper: ~{reference:.0%}", "left")]
+    lines = [(reference * 100, "#D55E00", "dash", f"paper: ~{reference:.0%}")]
     for value, name, color in ((d1_median, "D1", "#B86E00"), (d4_median, "D4", "#005A8C")):
         if value is not None and np.isfinite(value):
-            lines.append((value * 100, color, "dot", f"held-out median {name}: {value:.1%}", "right"))
+            lines.append((value * 100, color, "dot", f"held-out median {name}: {value:.1%}"))
     x_axis = _token_axis(steps, words)
-    layout = _layout(340, bargap=0.15, barmode="group", legend=dict(orientation="h", y=1.14), xaxis=x_axis,
-                     **_error_axes(lines))
+    layout = _layout(340, bargap=0.15, barmode="group", xaxis=x_axis, **_error_axes(lines))
     return _figure(data, layout)

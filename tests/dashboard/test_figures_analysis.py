@@ -139,8 +139,9 @@ def test_one_step_error_figure_marks_the_reference_and_colours_misses():
     bar = fig.data[0]
     assert list(bar.y) == pytest.approx([5.0, 20.0, 1.0])
     assert bar.marker.color[0] != bar.marker.color[1] and bar.marker.color[0] == bar.marker.color[2]
-    lines = [s.y0 for s in fig.layout.shapes]
-    assert pytest.approx(10.0) in lines and pytest.approx(8.0) in lines
+    lines = {s.name: s.y0 for s in fig.layout.shapes if s.showlegend}  # each rule named in the legend
+    assert lines == {"paper: ~10%": pytest.approx(10.0), "median on held-out texts: 8.0%": pytest.approx(8.0)}
+    assert fig.layout.showlegend and not bar.showlegend and not fig.layout.annotations
     assert list(fig.layout.xaxis.ticktext) == ["a", "b", "c"]
     no_median = _validated(fl.one_step_error_figure)(np.array([np.nan]), ["x"], 0.1, heldout_median=float("nan"))
     assert len(no_median.layout.shapes) == 1
