@@ -77,12 +77,12 @@ def _valid_index(index, n_points: int) -> bool:
     return isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n_points
 
 
+_MAX_POINTS = 2 ** 31  # no bundle has more points; an int past 64 bits would not even survive Dash's reply
+
+
 def _point_number(index) -> int | None:
-    """A point index as the browser may send it: a plain int that fits JSON's safe range, else None."""
+    """A point number as a request may carry it: a plain int in 0 .. _MAX_POINTS - 1, else None."""
     return index if _valid_index(index, _MAX_POINTS) else None
-
-
-_MAX_POINTS = 2 ** 31  # no bundle has more; larger ints would not even survive Dash's JSON round trip
 
 
 def clicked_index(click) -> int | None:
