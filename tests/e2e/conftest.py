@@ -191,6 +191,23 @@ def page(_page_context, live_server):
     yield from watched_page(_page_context, live_server)
 
 
+def click_until_shown(page, target: str, shown: str, timeout_s: float = 40) -> None:
+    """Click ``target`` until ``shown`` is visible. A click that lands while Dash is still rendering the page can
+    be lost (the tab's React handler not yet bound, or the content rendered again after it), so a lost click is
+    repeated; the test still fails if ``shown`` never appears."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page.click(target, no_wait_after=True)
+        try:
+            page.wait_for_selector(shown, state="visible", timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
 def watched_page(context, live_server):
     """A new page in ``context`` (its cookies: one browser session) that fails the test at teardown on a
     console error, a page error or a dialog."""

@@ -20,7 +20,7 @@ from core.importer import export_folder
 from tests.conftest import TINY_RUN_ID
 from tests.core.test_importer import TEXTS
 from tests.core.test_user_data import _csv
-from tests.e2e.conftest import VIEWPORT, job_server, watched_page
+from tests.e2e.conftest import VIEWPORT, click_until_shown, job_server, watched_page
 from tests.e2e.test_train import card, watch
 
 pytestmark = pytest.mark.e2e
@@ -97,8 +97,8 @@ def test_a_model_is_uploaded_imported_and_analyzed(page, own_store, tmp_path):
     spec = json.loads((folder / "model.json").read_text())
     (folder / "model.json").write_text(json.dumps({**spec, "run_id": "my-import", "texts": TEXTS * 8}))
     page.goto(page.base_url + "/train")
-    page.click(".own-data .tab >> text=Import a model", no_wait_after=True)
-    page.wait_for_selector(".own-model-upload")
+    page.wait_for_selector(".own-csv-upload")
+    click_until_shown(page, ".own-data .tab >> text=Import a model", ".own-model-upload")
     upload(page, "own-model-upload", *[(p.name, p.read_bytes()) for p in sorted(folder.iterdir())])
     assert wait_text(page, "#own-model-summary", "Ready:").startswith("Ready: A GRU with 12 units, 2 classes")
     assert page.get_attribute("#own-model-run-id", "placeholder") == "my-import"
