@@ -9,9 +9,11 @@ import argparse
 import dataclasses
 import logging
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 import dash
+import flask
 import torch
 from dash import Dash, dcc, html
 
@@ -27,9 +29,14 @@ __all__ = ["create_app"]
 log = logging.getLogger("attractorscope")
 
 # A partial plotly.js holding only the trace types the pages draw (scripts/plotly_bundle/README.md): 2.1 MB
-# instead of the 4.8 MB plotly.min.js. It loads with `defer`, in parallel with the page's first callbacks;
-# dcc.Graph finds window.Plotly defined and never fetches its own copy.
+# instead of the 4.8 MB plotly.min.js. A page that draws graphs as soon as it opens gets it with `defer`, in
+# parallel with its first callbacks (dcc.Graph then finds window.Plotly defined). A page registered with
+# `eager_plotly=False` (Models, Train: no graph in view when they open) is served without it, so it does not
+# spend ~0.5 s evaluating it; a graph shown later there (or after navigating on to another page) loads the same
+# bundle on demand: assets/plotly_url.js points dcc.Graph's loader at it (the meta tag below) instead of the full
+# plotly.min.js.
 PLOTLY_JS = "plotly-custom.min.js"
+PLOTLY_META = "attractorscope-plotly"
 
 
 def _navbar() -> html.Header:
@@ -75,7 +82,28 @@ def create_app(settings: Settings | None = None) -> Dash:
 def _add_plotly(app: Dash) -> None:
     bundle = Path(app.config.assets_folder) / PLOTLY_JS
     version = int(bundle.stat().st_mtime)  # a new bundle is a new URL: no stale copy from a browser's cache
-    app.config.external_scripts.append({"src": f"{app.get_asset_url(PLOTLY_JS)}?m={version}", "defer": "defer"})
+    url = f"{app.get_asset_url(PLOTLY_JS)}?m={version}"
+    app.config.meta_tags.append({"name": PLOTLY_META, "content": url})
+    tag = f'<script src="{html_escape(url)}" defer></script>'
+    interpolate = app.interpolate_index
+
+    def index_with_plotly(**kwargs) -> str:
+        if eager_plotly(flask.request.path, app.config.requests_pathname_prefix):
+            kwargs["scripts"] = tag + "\n" + kwargs["scripts"]
+        return interpolate(**kwargs)
+
+    app.interpolate_index = index_with_plotly
+
+
+def eager_plotly(path: str, prefix: str = "/") -> bool:
+    """Whether the page at ``path`` gets plotly.js with its HTML: every page but those registered with
+    ``eager_plotly=False`` (an unknown path shows the 404 page, which draws nothing)."""
+    relative = "/" + path[len(prefix):].lstrip("/") if path.startswith(prefix) else path
+    relative = relative.rstrip("/") or "/"
+    for page in dash.page_registry.values():
+        if page["path"] == relative:
+            return page.get("eager_plotly", True)
+    return False
 
 
 MAX_REQUEST_BYTES = 8 * 2**20  # a 100k-character text, JSON-escaped in input and state, fits with room

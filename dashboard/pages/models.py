@@ -10,7 +10,8 @@ from dashboard import ids
 from dashboard.components.model_picker import task_label
 from dashboard.runtime import bundles
 
-dash.register_page(__name__, path="/models", name="Models", title="attractorscope · Models", order=10)
+dash.register_page(__name__, path="/models", name="Models", title="attractorscope · Models", order=10,
+                   eager_plotly=False)
 
 
 def _metric(metrics: dict, key: str, fmt: str) -> str:

@@ -15,7 +15,8 @@ from dashboard.session import client_owner
 from dashboard.train_form import DEFAULTS, FIELDS, TASK_OPTIONS, suggest_run_id, validate_form
 from dashboard.train_seq_form import CELL_OPTIONS, cell_field_for
 
-dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8)
+dash.register_page(__name__, path="/train", name="Train", title="attractorscope · Train", order=8,
+                   eager_plotly=False)
 
 INTRO = ("Train a new network and precompute its analysis without a terminal: try a GRU with 8 units, or a ReLU "
          "network on the same task, and compare their attractors; or an encoder-decoder with attention on a sequence task, "

@@ -53,11 +53,18 @@ def test_the_bundle_is_the_plotly_js_version_of_the_python_package():
     assert "MIT license" in bundle_header()
 
 
-def test_pages_load_the_partial_bundle_deferred_and_not_plotly_min_js(dash_app):
+def test_pages_with_graphs_load_the_partial_bundle_deferred_and_the_others_on_demand(dash_app):
     # the session's app: a second create_app() in this process would re-import the page modules (Dash's pages
     # plugin does), and other tests' monkeypatches would then miss the callbacks the first app serves
-    html = dash_app.server.test_client().get("/models").get_data(as_text=True)
-    tags = re.findall(r"<script [^>]*>", html)
-    ours = [t for t in tags if PLOTLY_JS in t]
-    assert len(ours) == 1 and 'defer="defer"' in ours[0], ours
-    assert not any("plotly.min.js" in t for t in tags)
+    client = dash_app.server.test_client()
+    for path, eager in [("/", True), ("/words", True), ("/fixed-points/", True), ("/models", False),
+                        ("/train", False), ("/no-such-page", False)]:
+        html = client.get(path).get_data(as_text=True)
+        tags = re.findall(r"<script [^>]*>", html)
+        ours = [t for t in tags if PLOTLY_JS in t]
+        assert len(ours) == int(eager) and all("defer" in t for t in ours), (path, ours)
+        assert not any("plotly.min.js" in t and PLOTLY_JS not in t for t in tags), path
+        # where dcc.Graph loads plotly.js on demand (assets/plotly_url.js reads it): the same partial bundle
+        meta = re.search(r'<meta name="attractorscope-plotly" content="([^"]+)"', html)
+        assert meta and PLOTLY_JS in meta.group(1), path
+        assert any("plotly_url.js" in t for t in tags), path

@@ -1,5 +1,6 @@
-"""The partial plotly.js from assets/ draws the pages in a real browser (3D, heat maps, histograms), and the full
-plotly.min.js Dash would otherwise fetch is never requested."""
+"""The partial plotly.js from assets/ draws the pages in a real browser (3D, heat maps, histograms), also when a page
+served without it (Models) leads to one with graphs, and the full plotly.min.js Dash would otherwise fetch is never
+requested."""
 from __future__ import annotations
 
 import pytest
@@ -19,6 +20,14 @@ DRAWN = """n => { const gs = document.querySelectorAll('.js-plotly-plot');
 def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page):
     scripts, drawn = [], set()
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    # the Models page comes without plotly.js; a graph page reached from it in the app loads the partial bundle
+    page.goto(page.base_url + "/models")
+    page.wait_for_selector("#models-table a")
+    assert page.evaluate("() => typeof window.Plotly") == "undefined"
+    assert not any("plotly" in url and "plotly_url" not in url for url in scripts), scripts
+    page.click("a.nav-link[href^='/words']")
+    page.wait_for_function(DRAWN, arg=2, timeout=30_000)
+    assert page.evaluate("() => window.Plotly.version") == get_plotlyjs_version()
     for path, n_graphs in PAGES:
         page.goto(page.base_url + path)
         page.wait_for_function(DRAWN, arg=n_graphs, timeout=30_000)
