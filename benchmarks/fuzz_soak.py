@@ -1,5 +1,5 @@
 """The long fuzz: hostile input (tests/fuzzing.py) through every text-taking entry point, 100k cases
-in all, counting failures instead of stopping at the first one (the suite runs 2,000 per entry point).
+in all, counting failures instead of stopping at the first one (the suite runs 1,000 per entry point).
 
     python benchmarks/fuzz_soak.py [--cases 100000] [--seed 0]
 

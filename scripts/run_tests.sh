@@ -35,7 +35,7 @@ fi
 
 mkdir -p test-artifacts  # e2e tests save screenshots here
 # hostile inputs per entry point in tests/dashboard/test_fuzz.py (a bare pytest runs 50)
-export ATTRACTORSCOPE_FUZZ_EXAMPLES="${ATTRACTORSCOPE_FUZZ_EXAMPLES:-2000}"
+export ATTRACTORSCOPE_FUZZ_EXAMPLES="${ATTRACTORSCOPE_FUZZ_EXAMPLES:-1000}"
 
 # Two passes: everything but the browser tests on ATTRACTORSCOPE_TEST_WORKERS processes (pytest-xdist; the
 # fuzzing is CPU-bound and splits well), then the browser (e2e) tests one at a time, since they wait on a live

@@ -2,7 +2,8 @@
 Dash response or a one-line CLI error, never a 500, a traceback, markup, or a file read outside the store.
 
 ATTRACTORSCOPE_FUZZ_EXAMPLES sets the cases per entry point: scripts/run_tests.sh (the README's test command,
-which CI runs) sets 2,000; a bare pytest runs 50, a quick check while developing. Marked slow either way.
+which CI runs) sets 1,000, fresh random cases on every run; a bare pytest runs 50, a quick check while
+developing. Marked slow either way.
 benchmarks/fuzz_soak.py runs 100k and counts failures instead of stopping at the first.
 """
 from __future__ import annotations

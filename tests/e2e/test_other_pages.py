@@ -1,20 +1,16 @@
 """Issue 17, "Other pages", in headless Chromium over a copy of the bundled store: Words says what it did not find
-and shows the evidence behind a kick; Decomposition's labels are whole words; screenshots of Fixed points, Geometry,
-Words, Decomposition and Train at a desktop, a projector and a phone size (test-artifacts/<page>-<w>x<h>.png)."""
+and shows the evidence behind a kick; Decomposition's labels are whole words. (Every page is photographed at a desktop,
+a projector and a phone size by tests/e2e/test_classroom.py.)"""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from core.words import readout_contrast
-from tests.e2e.test_pages import GRAPHS_READY, MODELS, PAGES, bundle, graph, open_page, texts
+from tests.e2e.test_pages import MODELS, bundle, open_page
 
 pytestmark = pytest.mark.e2e
 
 REVIEWS = "gru-reviews" if "gru-reviews" in MODELS else (MODELS[0] if MODELS else None)
-SIZES = [(1440, 900), (1280, 720), (390, 844)]
-SHOTS = {"fixed-points": "gru-reviews", "geometry": "gru-stars5", "words": "gru-reviews",
-         "decomposition": "gru-reviews", "train": "gru-cat3"}
 
 
 def test_words_names_a_search_term_outside_the_vocabulary_and_explains_kicks(real_page, real_store):
@@ -50,18 +46,3 @@ def test_decomposition_labels_are_whole_words(real_page, real_store):
     assert sorted(d for d in drawn if d in listed) == sorted(listed)
 
 
-@pytest.mark.parametrize("name", list(SHOTS))
-def test_screenshots_at_desktop_projector_and_phone_sizes(real_page, real_store, artifacts, name):
-    run_id = SHOTS[name] if SHOTS[name] in MODELS else MODELS[0]
-    try:
-        for width, height in SIZES:
-            real_page.set_viewport_size({"width": width, "height": height})
-            open_page(real_page, name, {"model": run_id})
-            real_page.wait_for_function(GRAPHS_READY, arg=PAGES[name][1])
-            real_page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            real_page.wait_for_timeout(500)
-            real_page.screenshot(path=str(artifacts / f"{name}-{width}x{height}.png"), full_page=True)
-            assert not np.isnan(real_page.evaluate("() => document.documentElement.scrollWidth"))
-    finally:
-        real_page.set_viewport_size({"width": 1600, "height": 1000})
-    assert texts(real_page, "h2")
