@@ -1,9 +1,10 @@
 """Every page with every bundled model, in headless Chromium, over a copy of the real models_store.
 
 One tab navigates through the 7 model pages x every bundled model (Train and Models, which show the store,
-once): each load must raise no console or page error, render its Plotly graphs, show no traceback or exception name, and show the page's own content (a fixed-point
-table and detail, metric cards, a word labelled by the search box, one error bar per token of the URL's
-text, two compare views...). One screenshot per page lands in test-artifacts/page-<name>.png.
+once): each load must raise no console or page error, render its Plotly graphs, show no traceback or exception
+name, and show the page's own content (a fixed-point table and detail, metric cards, a word labelled by the search
+box, one error bar per token of the URL's text, two compare views...). One screenshot per page lands in
+test-artifacts/page-<name>.png.
 """
 from __future__ import annotations
 
