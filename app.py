@@ -88,20 +88,19 @@ def _add_plotly(app: Dash) -> None:
     interpolate = app.interpolate_index
 
     def index_with_plotly(**kwargs) -> str:
-        if eager_plotly(flask.request.path, app.config.requests_pathname_prefix):
+        if eager_plotly(app.strip_relative_path(flask.request.path)):
             kwargs["scripts"] = tag + "\n" + kwargs["scripts"]
         return interpolate(**kwargs)
 
     app.interpolate_index = index_with_plotly
 
 
-def eager_plotly(path: str, prefix: str = "/") -> bool:
-    """Whether the page at ``path`` gets plotly.js with its HTML: every page but those registered with
-    ``eager_plotly=False`` (an unknown path shows the 404 page, which draws nothing)."""
-    relative = "/" + path[len(prefix):].lstrip("/") if path.startswith(prefix) else path
-    relative = relative.rstrip("/") or "/"
+def eager_plotly(relative_path: str) -> bool:
+    """Whether the page at ``relative_path`` (``Dash.strip_relative_path``'s form: "" for "/", "words") gets
+    plotly.js with its HTML: every page but those registered with ``eager_plotly=False`` (an unknown path shows
+    the 404 page, which draws nothing)."""
     for page in dash.page_registry.values():
-        if page["path"] == relative:
+        if page["path"].strip("/") == relative_path:
             return page.get("eager_plotly", True)
     return False
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
-from app import PLOTLY_JS
+from app import PLOTLY_JS, PLOTLY_META
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "assets" / PLOTLY_JS
@@ -65,6 +65,6 @@ def test_pages_with_graphs_load_the_partial_bundle_deferred_and_the_others_on_de
         assert len(ours) == int(eager) and all("defer" in t for t in ours), (path, ours)
         assert not any("plotly.min.js" in t and PLOTLY_JS not in t for t in tags), path
         # where dcc.Graph loads plotly.js on demand (assets/plotly_url.js reads it): the same partial bundle
-        meta = re.search(r'<meta name="attractorscope-plotly" content="([^"]+)"', html)
+        meta = re.search(rf'<meta name="{PLOTLY_META}" content="([^"]+)"', html)
         assert meta and PLOTLY_JS in meta.group(1), path
         assert any("plotly_url.js" in t for t in tags), path
