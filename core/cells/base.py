@@ -140,6 +140,14 @@ class Cell:
     def reduced_box(self, dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
         return self.reachable_box(dtype)
 
+    def newton_map(self, y_bxm: torch.Tensor, x_bxe: torch.Tensor, w: dict, want_jac: bool = True):
+        """``(Psi(y), dPsi/dy or None)`` for a map with exactly the fixed points of ``reduced_step``, on which
+        the solver takes its Newton steps (relaxation still follows ``reduced_step``, the true flow). By
+        default Psi = Phi; a gated cell, h' = z h + (1 - z) c(h) with 0 < z < 1, solves c(h) = h instead:
+        at a fixed point I - dF/dh = diag(1 - z) (I - dc/dh), so units whose gate is nearly shut (the
+        integrators that hold a line attractor) no longer make G nearly singular."""
+        return self.reduced_step(y_bxm, x_bxe, w, want_jac)
+
 
 class FusedCell(Cell):
     """A cell torch has a fused kernel for, held as ``module.rnn`` (its parameter names are the bundles')."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from core.cells.base import FusedCell, add_diag, add_rows
+from core.cells.base import FusedCell, add_diag, add_rows, input_drive
 
 __all__ = ["GRU"]
 
@@ -42,3 +42,15 @@ class GRU(FusedCell):
             add_rows(c_n, wx[2 * u:], jin)
             add_rows(c_r, wx[:u], jin)
         return jac, jin
+
+    def newton_map(self, y_bxm, x_bxe, w, want_jac=True):
+        """The candidate n(h): its fixed points are F's (h' - h = (1 - z)(n - h), z < 1); see ``Cell.newton_map``."""
+        u = self.units
+        gx, gh = input_drive(x_bxe, w), y_bxm @ w["w_h"].T + w["b_h"]
+        r = torch.sigmoid(gx[:, :u] + gh[:, :u])
+        n = torch.tanh(gx[:, 2 * u:] + r * gh[:, 2 * u:])
+        if not want_jac:
+            return n, None
+        c_n = 1 - n * n
+        jac = add_rows(c_n * r, w["w_h"][2 * u:])
+        return n, add_rows(c_n * gh[:, 2 * u:] * r * (1 - r), w["w_h"][:u], jac)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from core.cells.base import Cell, add_diag, add_rows
+from core.cells.base import Cell, add_diag, add_rows, input_drive
 
 __all__ = ["UGRNN"]
 
@@ -39,3 +39,9 @@ class UGRNN(Cell):
             jin = add_rows(c_g, w["w_x"][u:])
             add_rows(c_c, w["w_x"][:u], jin)
         return jac, jin
+
+    def newton_map(self, y_bxm, x_bxe, w, want_jac=True):
+        """The candidate c(h): its fixed points are F's (h' - h = (1 - g)(c - h), g < 1); see ``Cell.newton_map``."""
+        u = self.units
+        cand = torch.tanh((input_drive(x_bxe, w) + y_bxm @ w["w_h"].T)[:, :u])
+        return cand, add_rows(1 - cand * cand, w["w_h"][:u]) if want_jac else None

@@ -13,7 +13,11 @@ A fixed point xstar of ``F(h) = model.step(h, x_e)`` (input held constant, zero 
 The solver (``benchmarks/fixed_point_bench.py`` measures it against a FixedPointFinder-style Adam
 baseline):
 1. work on the cell's fixed-point map (``Cell.reduced_step``: F itself, or for LSTM the map on h
-   alone with c at its equilibrium, half the size and without c's slow integration); project the
+   alone with c at its equilibrium, half the size and without c's slow integration), and take the
+   Newton steps on ``Cell.newton_map`` (for GRU and UGRNN the candidate c(h): h' - h = (1 - z)(c - h),
+   so its G is the flow's divided row by row by 1 - z at a fixed point, and units with nearly shut
+   gates, the integrators of a line attractor, leave it well conditioned; this halved the solver's
+   time on the bundled GRUs and took the flip-flop GRU-64 from 36% to 100% converged); project the
    initial states into the reachable box (|h| < 1 for GRU/UGRNN/tanh and LSTM's h, h >= 0 for
    ReLU) and warm-start them with a few steps of the map (5; 30 for LSTM);
 2. iterate with analytic Jacobians, the iterate, residual and q in float64: Newton steps from an
@@ -22,7 +26,8 @@ baseline):
    reuse the factors. A point whose line search fails switches to LM (Cholesky of
    G^T G + lambda I, adaptive lambda) and returns to Newton once lambda is small. Converged
    points (q < tol_q and inside the box) leave the active set. A point that stops making
-   progress, or lies against the box (where saturated gates make F(h) ~ h and q small without a
+   progress (or at once, a ghost: LM's gradient G^T r below 1% of |G| |r|, q stationary where r is
+   not 0), or lies against the box (where saturated gates make F(h) ~ h and q small without a
    fixed point), is kept if it is slow and inside the box, and otherwise restarted from its own
    relaxation run further along the true flow (50, 100, 200 steps), and in the end on that relaxation
    run on until it is slow (at most 1,000 steps);

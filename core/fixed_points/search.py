@@ -1,7 +1,8 @@
 """One batched fixed-point search: per-init state and one iteration of Newton / chord / LM steps.
 
-``Search`` works on the cell's fixed-point map y -> Phi(y) (``Cell.reduced_step``: F itself, or a
-smaller map with the same fixed points, e.g. LSTM's on h alone), all per-init quantities float64.
+``Search`` takes its Newton / LM steps, and measures q, on ``Cell.newton_map`` (a map with the fixed
+points of the flow ``Cell.reduced_step``: F itself, LSTM's map on h alone, or a gated cell's
+candidate), and relaxes along the flow itself; all per-init quantities float64.
 The policy (what stops a point, when to restart it) is documented in ``core.fixed_points.solver``.
 """
 from __future__ import annotations
@@ -20,13 +21,14 @@ _MAX_ANCHORS = 32
 _HALVINGS = 6
 _RESTART_BASE = 50
 _POLISH_GAIN = 1e-2  # a polish round must lower q 100x for the point to get another (slow points do not)
+_GHOST = 1e-2  # |G^T r| below this times |G|_F / sqrt(n) |r|: q is stationary where r is not 0 (see check_progress)
 _LM_LAMBDA0, _LM_DOWN, _LM_UP, _LM_TO_NEWTON, _LM_GIVE_UP = 1e-2, 1 / 3, 4.0, 1e-6, 1e10
 
 
 def g_matrix(cell, y_bxm, x, w):
     """G = I - dPhi/dy in the dtype of ``w`` (built in place on the Jacobian)."""
     dtype = w["w_x"].dtype
-    g = cell.reduced_step(y_bxm.to(dtype), x.to(dtype), w)[1].neg_()
+    g = cell.newton_map(y_bxm.to(dtype), x.to(dtype), w)[1].neg_()
     g.diagonal(dim1=1, dim2=2).add_(1.0)
     return g
 
@@ -52,6 +54,7 @@ class Search:
         self.q = residual_q(self.f, self.h)[1]
         self.n_iters, self.restarts = torch.zeros(b, dtype=torch.int64), torch.zeros(b, dtype=torch.int64)
         self.use_lm, self.done = torch.zeros(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)
+        self.ghost, self.to_relax = torch.zeros(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)
         self.lam = torch.full((b,), _LM_LAMBDA0, dtype=torch.float64)
         self.q_ref, self.ref_iter = self.q.clone(), torch.zeros(b, dtype=torch.int64)
         # anchors: converged points with the LU factors of G there (see shared_chord)
@@ -65,7 +68,11 @@ class Search:
         return torch.maximum(torch.minimum(v, self.hi), self.lo)
 
     def step(self, v):
-        return self.cell.reduced_step(v, self.x, self.w, want_jac=False)[0]
+        return self.cell.newton_map(v, self.x, self.w, want_jac=False)[0]
+
+    def flow_q(self):
+        """q of every point under the flow itself (``reduced_step``), which ``newton_map`` may differ from."""
+        return residual_q(self.cell.reduced_step(self.h, self.x, self.w, want_jac=False)[0], self.h)[1]
 
     def forward(self, v, steps):
         """``steps`` plain iterations y <- Phi(y), in the Jacobian dtype (they only prepare a start)."""
@@ -186,6 +193,8 @@ class Search:
             return
         gtg, gtr = g.mT @ g, (g.mT @ r.to(g.dtype).unsqueeze(-1))[..., 0]
         mu = gtg.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(1e-12)
+        ghost = torch.linalg.vector_norm(gtr, dim=1) < _GHOST * mu.sqrt() * torch.linalg.vector_norm(r, dim=1).to(g.dtype)
+        self.ghost[glob[ghost]] = True
         sel = torch.arange(len(glob))
         for _ in range(3):
             if len(sel) == 0:
@@ -203,10 +212,12 @@ class Search:
 
     def check_progress(self, active, it):
         """A point whose q did not halve in _PROGRESS_WINDOW iterations (below q_slow too: crawling along a
-        slow manifold is not converging) or that sits against the box is stuck."""
-        due = active[(it + 1 - self.ref_iter[active]) >= _PROGRESS_WINDOW]
+        slow manifold is not converging), that sits against the box, or that LM found at a ghost (its
+        Gauss-Newton gradient |G^T r| under _GHOST times the RMS singular value of G times |r|: a local
+        minimum of q with r != 0, e.g. a saddle-node's ghost, which no Newton or LM step leaves) is stuck."""
+        due = active[((it + 1 - self.ref_iter[active]) >= _PROGRESS_WINDOW) | self.ghost[active]]
         q, ref = self.q[due], self.q_ref[due]
-        stuck = (q > 0.5 * ref) | ~self.in_box(self.h[due])
+        stuck = (q > 0.5 * ref) | ~self.in_box(self.h[due]) | self.ghost[due]
         self.q_ref[due], self.ref_iter[due] = q, it + 1
         self.stop(due[stuck])
 
@@ -220,19 +231,29 @@ class Search:
         slow = (self.q[idx] < self.q_slow) & self.in_box(self.h[idx])
         self.done[idx[slow]] = True
         last = idx[~slow & (self.restarts[idx] >= self.max_restarts)]
-        self.done[last] = True
-        self.frontier[last] = self.relax_until_slow(self.frontier[last], self.relax_steps)
+        self.done[last], self.to_relax[last] = True, True  # relaxed together in finish()
         redo = idx[~slow & (self.restarts[idx] < self.max_restarts)]
+        self.ghost[idx] = False
         for k in torch.unique(self.restarts[redo]).tolist():
             pts = redo[self.restarts[redo] == k]
             self.frontier[pts] = self.forward(self.frontier[pts], self.restart_steps * 2 ** k)
-        moved = torch.cat([last, redo])
-        self.h[moved] = self.frontier[moved]
-        self.f[moved] = self.step(self.h[moved])
-        self.q[moved] = residual_q(self.f[moved], self.h[moved])[1]
+        self.move_to_frontier(redo)
         self.restarts[redo] += 1
         self.use_lm[redo], self.lam[redo] = False, _LM_LAMBDA0
         self.q_ref[redo] = self.q[redo]
+
+    def move_to_frontier(self, idx):
+        self.h[idx] = self.frontier[idx]
+        self.f[idx] = self.step(self.h[idx])
+        self.q[idx] = residual_q(self.f[idx], self.h[idx])[1]
+
+    def finish(self):
+        """The points that ended on their frontier (``stop``), relaxed until slow in one batch: one
+        run of the flow for all of them costs about as much as one for a few."""
+        idx = torch.nonzero(self.to_relax).flatten()
+        self.frontier[idx] = self.relax_until_slow(self.frontier[idx], self.relax_steps)
+        self.move_to_frontier(idx)
+        self.to_relax[idx] = False
 
     def relax_until_slow(self, v, max_steps, check_every=10):
         """Steps of the map (Jacobian dtype) for each row until 0.5 |Phi(v) - v|^2 < q_slow, at most max_steps."""

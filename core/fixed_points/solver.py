@@ -6,12 +6,15 @@ in one frozen ``SolverOptions`` (keyword overrides replace single fields). The i
 doc (``core.fixed_points``) and ``benchmarks/fixed_point_bench.py``.
 
 What happens to each initial state, so that every one ends honestly classified:
-- it iterates (Newton, LM where Newton's line search fails) until q < tol_q inside the box;
-- a point that stops making progress, or sits against the reachable box (where a saturated gate
-  makes F(h) ~ h and q small without a fixed point), is stuck: if it is slow (q < q_slow) and
+- it iterates (Newton, LM where Newton's line search fails) until q < tol_q inside the box, on the
+  cell's ``newton_map`` (for GRU and UGRNN the candidate c(h), whose fixed points are F's: a unit
+  whose gate is nearly shut no longer makes G nearly singular);
+- a point that stops making progress, sits against the reachable box (where a saturated gate
+  makes F(h) ~ h and q small without a fixed point), or sits at a ghost (LM's gradient G^T r
+  vanishes while r does not: a local minimum of q that is no fixed point) is stuck: if it is slow (q < q_slow) and
   inside the box it stays where it is; otherwise it restarts from its own relaxation, run further
   along the true flow (which never leaves the reachable set), up to ``max_restarts`` times, and
-  finally ends on that relaxation, run on until it is slow;
+  finally ends on that relaxation, run on until it is slow (all such points at once, after the loop);
 - after deduplication, the representatives are polished in float64 Newton: a point counts as
   converged only when q falls below ``confirm_q`` (a true fixed point is solved to rounding in a
   step or two; a point on a slow manifold, whose q barely passed tol_q, is reported slow).
@@ -113,6 +116,7 @@ def find_fixed_points(model, inits_bxn: np.ndarray, x_e: np.ndarray | None = Non
         if len(active) == 0:
             break
         search.iterate(active, it)
+    search.finish()
     return _deduplicated(model, search, opts, start)
 
 
@@ -128,7 +132,7 @@ def _deduplicated(model, search: Search, opts: SolverOptions, start: float) -> F
     reps_t = torch.from_numpy(reps)
     search.polish(reps_t, opts.polish_q)
     pts = (search.h[reps_t], search.q[reps_t], search.n_iters[reps_t], search.in_box()[reps_t])
-    return _summarize(model, *[t.numpy() for t in pts], labels, search.q.numpy(), search.x, search.w, start,
+    return _summarize(model, *[t.numpy() for t in pts], labels, search.flow_q().numpy(), search.x, search.w, start,
                       opts=opts, scale=scale, q_slow=search.q_slow)
 
 

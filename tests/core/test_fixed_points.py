@@ -291,21 +291,32 @@ def test_options_and_keyword_overrides_are_the_same_settings():
         find_fixed_points(model, inits, tol=1e-3)  # not an option: a typo must not pass silently
 
 
+def _strong_model(cell, gain, seed, rng_seed):
+    """A 5-unit model with its recurrent weights scaled by ``gain``, one input x (1 x 3) and four states y."""
+    model = build_model(ModelConfig(cell=cell, units=5, embed_dim=3, vocab_size=10), seed=seed)
+    with torch.no_grad():
+        model.live_weights()["w_h"].mul_(gain)
+    rng = np.random.default_rng(rng_seed)
+    x = torch.from_numpy(rng.standard_normal((1, 3)) * 0.5)
+    return model, x, torch.from_numpy(rng.uniform(-0.8, 0.8, (4, 5))), rng
+
+
+def _map_with_checked_jacobian(fixed_point_map, y, x, w):
+    """fixed_point_map(y, x, w) -> (value, Jacobian): the Jacobian must be autograd's; returns the value."""
+    value, jac = fixed_point_map(y, x, w)
+    for i in range(len(y)):
+        expected = torch.autograd.functional.jacobian(lambda v: fixed_point_map(v[None], x, w, want_jac=False)[0][0],
+                                                      y[i])
+        np.testing.assert_allclose(jac[i].numpy(), expected.numpy(), atol=1e-12)
+    return value
+
+
 def test_lstm_is_solved_on_h_alone_and_lifted_to_exact_fixed_points():
     """Phi(h) = o tanh(c*(h)) with c* = i g / (1 - f): its analytic Jacobian is exact, lift(h) = [h; c*(h)]
     keeps c at equilibrium, and the solver's points (found on h) are fixed points of the full F."""
-    model = build_model(ModelConfig(cell="lstm", units=5, embed_dim=3, vocab_size=10), seed=4)
-    with torch.no_grad():
-        model.live_weights()["w_h"].mul_(3.0)
+    model, x, y, rng = _strong_model("lstm", 3.0, seed=4, rng_seed=10)
     cell, w = model.cell, model.weights(torch.float64)
-    rng = np.random.default_rng(10)
-    x = torch.from_numpy(rng.standard_normal((1, 3)) * 0.5)
-    y = torch.from_numpy(rng.uniform(-0.8, 0.8, (4, 5)))
-    phi, jac = cell.reduced_step(y, x, w)
-    for i in range(4):
-        expected = torch.autograd.functional.jacobian(lambda v: cell.reduced_step(v[None], x, w, want_jac=False)[0][0],
-                                                      y[i])
-        np.testing.assert_allclose(jac[i].numpy(), expected.numpy(), atol=1e-12)
+    phi = _map_with_checked_jacobian(cell.reduced_step, y, x, w)
     full = cell.lift(y, x, w)
     f = model.step(full, x.expand(4, -1), w)
     np.testing.assert_allclose(f[:, 5:].numpy(), full[:, 5:].numpy(), rtol=1e-12)  # c' = f c + i g = c
@@ -350,3 +361,47 @@ def test_shared_anchor_factors_find_the_same_points_with_fewer_factorizations(mo
                                   np.sort(shared.is_stable_p[shared.is_converged_p]))
     assert shared.frac_converged >= plain.frac_converged - 0.02
     assert n_shared < 0.8 * n_plain
+
+
+@pytest.mark.parametrize("cell", ["gru", "ugrnn"])
+def test_gated_cells_solve_newton_on_their_candidate_with_the_same_fixed_points(cell):
+    """GRU and UGRNN take Newton steps on the candidate c(h) (h' = z h + (1 - z) c(h)): its analytic
+    Jacobian is autograd's, and at a fixed point of F, c(h*) = h* and I - dF/dh = diag(1 - z)(I - dc/dh)."""
+    model, x, y, rng = _strong_model(cell, 2.0, seed=3, rng_seed=5)
+    c, w = model.cell, model.weights(torch.float64)
+    _map_with_checked_jacobian(c.newton_map, y, x, w)
+    fps = find_fixed_points(model, rng.uniform(-0.9, 0.9, (16, 5)), x[0].numpy())
+    assert fps.frac_converged == 1.0
+    xs = torch.from_numpy(fps.xstar_pxn)
+    np.testing.assert_allclose(c.newton_map(xs, x, w, want_jac=False)[0].numpy(), fps.xstar_pxn, atol=1e-12)
+    f, dfdh, _ = c.step_and_jacobians(xs, x, w)
+    gate = torch.sigmoid((x @ w["w_x"].T + w["b_x"] + xs @ w["w_h"].T + w.get("b_h", 0.0))[:, c.units:2 * c.units]) \
+        if cell == "gru" else torch.sigmoid((x @ w["w_x"].T + w["b_x"] + xs @ w["w_h"].T)[:, c.units:])
+    eye = torch.eye(5, dtype=torch.float64)
+    np.testing.assert_allclose((eye - dfdh).numpy(), ((1 - gate)[:, :, None] * (eye - c.newton_map(xs, x, w)[1])).numpy(),
+                               atol=1e-12)
+
+
+def test_a_ghost_is_stuck_at_once_and_the_flow_past_it_finds_the_fixed_point():
+    """A saddle-node ghost: h1' = tanh(2 h1 + 0.5528) has a local minimum of q = 0.5 (F - h)^2 ~ 5e-5 at
+    h1 = -0.717 with no root near it (its one fixed point is at h1 ~ 0.97), and h2' = tanh(0.3). Started at the
+    ghost, Newton's G is singular there and LM can only descend to the minimum: the point counts as stuck
+    after one LM iteration (its Gauss-Newton gradient G^T r vanishes while r does not), not after the
+    progress window, and its restarts along the flow carry it past the ghost to the fixed point."""
+    from core.fixed_points.search import _PROGRESS_WINDOW, Search
+    model, lw = blank("tanh", units=2)
+    with torch.no_grad():
+        lw["w_h"].copy_(torch.tensor([[2.0, 0.0], [0.0, 0.0]]))
+        lw["b_x"].copy_(torch.tensor([0.5528, 0.3]))
+    ghost = np.array([[(-0.8814 - 0.5528) / 2, np.tanh(0.3)]])
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    search = Search(model, torch.from_numpy(ghost), x, SolverOptions(warm_steps=0))
+    assert 1e-5 < float(search.q[0]) < 1e-4
+    for it in range(_PROGRESS_WINDOW - 1):
+        search.iterate(search.active(), it)
+    assert int(search.restarts[0]) == 1  # stuck within the window: restarted from further along the flow
+    fps = find_fixed_points(model, ghost, warm_steps=0)
+    assert fps.frac_converged == 1.0 and fps.n_points == 1
+    root = fps.xstar_pxn[0, 0]
+    bias = float(model.weights(torch.float64)["b_x"][0])  # 0.5528 in float32
+    assert root > 0.9 and abs(np.tanh(2 * root + bias) - root) < 1e-14
