@@ -201,6 +201,7 @@
         var h = ok && hover && hover.i !== undefined && hover.i < data.n ? [hover.i] : [];
         assignPoints(patch, meta.highlight, points(data, h, meta.three_d),
                      h.map(function (i) { return hoverText(data, names, i); }));
+        patch.assign(["data", meta.highlight, "visible"], h.length > 0);  // hidden traces cost Plotly nothing
         return patch.build();
       },
 

@@ -225,7 +225,8 @@ def _add_trajectory_traces(fig: go.Figure, three_d: bool) -> None:
                                       ("highlight", "circle", "#E74C3C", 12)):
         fig.add_trace(_scatter(three_d, **_coords(empty, three_d), mode="markers", name=role, showlegend=False,
                                marker=dict(size=size if three_d else size + 4, symbol=symbol, color=color,
-                                           line=dict(width=2, color="#111")), hoverinfo="text"))
+                                           line=dict(width=2, color="#111")), hoverinfo="text",
+                               visible=role != "highlight"))  # shown while a word is hovered (assets/explore.js)
 
 
 def _attractor_axes(fig: go.Figure, titles: list[str], three_d: bool, uirevision: str) -> None:

@@ -44,6 +44,7 @@ STATE_JS = """() => {
     traj: len(m.trajectory), start: len(m.start), end: len(m.end), highlight: len(m.highlight),
     traj_x: arr(m.trajectory, 'x'), traj_y: arr(m.trajectory, 'y'), traj_z: arr(m.trajectory, 'z'),
     highlight_x: arr(m.highlight, 'x'), highlight_y: arr(m.highlight, 'y'),
+    highlight_shown: !!g.data[m.highlight] && g.data[m.highlight].visible !== false,
   });
 }"""
 
@@ -308,13 +309,13 @@ def test_hovering_a_token_highlights_exactly_one_point(page):
     text = "red green red the and green"
     open_explore(page, "?" + urllib.parse.urlencode({"text": text}), n=6)
     page.hover("#token-strip .tok >> nth=2")
-    s = wait_state(page, "s.highlight === 1")
+    s = wait_state(page, "s.highlight === 1 && s.highlight_shown")
     assert s["highlight_x"] == [s["traj_x"][2]] and s["highlight_y"] == [s["traj_y"][2]]
     page.hover("#token-strip .tok >> nth=4")
     s = wait_state(page, f"s.highlight === 1 && s.highlight_x[0] === {s['traj_x'][4]}")
     assert s["highlight_y"] == [s["traj_y"][4]]
-    page.hover("#sentence-input")  # leaving the strip clears the highlight
-    wait_state(page, "s.highlight === 0")
+    page.hover("#sentence-input")  # leaving the strip clears the highlight, and hides its trace
+    wait_state(page, "s.highlight === 0 && !s.highlight_shown")
 
 
 def test_3d_view_from_link_shows_trajectory(page, artifacts):

@@ -17,7 +17,8 @@ SLOTS_JS = """() => {
   const m = g.layout.meta, len = i => (g.data[i] && g.data[i].x) ? g.data[i].x.length : 0;
   return {
     run_id: m.run_id, traj: len(m.trajectory), edited: len(m.edited), edited_legend: !!g.data[m.edited].showlegend,
-    overlays: m.overlays.filter(i => g.data[i].showlegend).map(i => ({name: g.data[i].name, n: len(i),
+    edited_shown: g.data[m.edited].visible !== false,  // hidden while empty: Plotly then skips it
+    overlays: m.overlays.filter(i => g.data[i].showlegend && g.data[i].visible !== false).map(i => ({name: g.data[i].name, n: len(i),
                                                                       color: g.data[i].line.color})),
     xrange: g.layout.xaxis.range ? Array.from(g.layout.xaxis.range) : null,
     href: window.location.href,
@@ -59,7 +60,7 @@ def test_swapping_a_word_draws_both_paths_and_states_the_change(page, artifacts)
     page.click("#edit-swap")
     page.click(".dash-dropdown-option:has(input[value='green'])")
     page.wait_for_selector("#edit-result:not([hidden])")
-    s = wait_slots(page, "s.edited === 5 && s.edited_legend && s.traj === 5")  # both paths whole
+    s = wait_slots(page, "s.edited === 5 && s.edited_legend && s.edited_shown && s.traj === 5")  # both paths whole
     summary = page.inner_text("#edit-summary")
     assert summary.startswith("Swapping “red” for “green”:") and "linear prediction says" in summary
     assert "relative error" in summary
@@ -69,7 +70,7 @@ def test_swapping_a_word_draws_both_paths_and_states_the_change(page, artifacts)
     page.screenshot(path=str(artifacts / "explore-edit.png"))
     # a new text: the edit no longer applies and disappears
     page.fill("#sentence-input", "green green")
-    s = wait_slots(page, "s.edited === 0 && s.traj === 2")
+    s = wait_slots(page, "s.edited === 0 && !s.edited_shown && s.traj === 2")
     assert page.locator("#edit-result").get_attribute("hidden") is not None
 
 
