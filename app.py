@@ -18,7 +18,7 @@ import torch
 from dash import Dash, dcc, html
 
 from core import store
-from dashboard import guard, ids
+from dashboard import api, guard, ids
 from dashboard.jobs import JobLauncher, make_celery
 from dashboard.cache import BundleCache, ModelMemo, make_flask_cache
 from dashboard.session import configure_sessions
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.celery_app = celery_app
     _harden(app.server, settings)
     guard.install(app)
+    api.install(app)
     configure_sessions(app.server, settings.secret_key, settings.jobs_store)
     app.server.config["ATTRACTORSCOPE_JOBS"] = JobLauncher(settings, celery_app)
     app.server.config["ATTRACTORSCOPE_SETTINGS"] = settings

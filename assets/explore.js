@@ -1,6 +1,7 @@
 /* Client-side renderers for the Explore page. The server sends one compact trajectory payload per
- * (debounced) edit; these functions turn it into Patches of the prebuilt figures and the token strip,
- * so the 20k-point attractor is sent once per model and never re-sent while the user types. */
+ * (coalesced) edit; these functions turn it into Patches of the prebuilt figures and the token strip,
+ * so the 20k-point attractor is sent once per model and never re-sent while the user types. Each
+ * keystroke's path is drawn first by the preview (below), straight from /api/trajectory. */
 (function () {
   "use strict";
   // Send an edit at once when no trajectory request is in flight; while one is, keep only the newest
@@ -125,6 +126,20 @@
   // The trajectory store maps run id -> payload, so an answer for a previous model is ignored.
   function payloadFor(all, runId) { return all && runId ? all[runId] || null : null; }
 
+  // An edit for Dash's round trip: sent now (returned, for the debounced-text store) unless one is in flight;
+  // then kept, the newest only, until the answer arrives.
+  function toDash(value) {
+    var now = Date.now();
+    if (inFlightSince && now - inFlightSince < STUCK_MS) {
+      pendingText = value;
+      return nu();
+    }
+    inFlightSince = now;
+    pendingText = null;
+    lastSent = value;
+    return value;
+  }
+
   // An edit's answer arrived: the next edit may be sent; one typed meanwhile is sent now.
   function editAnswered() {
     inFlightSince = 0;
@@ -132,11 +147,77 @@
       var next = pendingText;
       pendingText = null;
       inFlightSince = Date.now();
+      lastSent = next;
       setTimeout(function () { window.dash_clientside.set_props("debounced-text", { data: next }); }, 0);
     }
   }
 
   function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
+
+  // The preview: every keystroke also fetches its payload straight from /api/trajectory (dashboard/api.py)
+  // and draws the path with Plotly.restyle as soon as it arrives, without waiting for Dash's own round trip
+  // (a store update, the callback request, its answer, the clientside redraw), which follows and brings the
+  // token strip, panel and player in line; its redraw of the same path changes nothing on screen. Requests
+  // are coalesced as Dash's are: one in flight, the newest text waiting.
+  // Dash's round trip for a previewed text starts once the preview is drawn, so the two requests never
+  // compete for the server and the main thread, and Dash's answer comes from the server's recent payloads.
+  var preview = {
+    busy: null, pending: null, shown: null,  // busy: the text whose request is in flight
+    claims: function (text) { return text === this.busy || text === this.pending; },
+  };
+  var lastSent = null;  // the text of the edit Dash was last asked to answer
+  function overlayDiv() { return document.querySelector("#trajectory-graph .js-plotly-plot"); }
+  function apiUrl() {
+    var prefix = "/";
+    try { prefix = JSON.parse(document.getElementById("_dash-config").textContent).requests_pathname_prefix || "/"; }
+    catch (e) { prefix = "/"; }
+    return prefix.replace(/\/$/, "") + "/api/trajectory";
+  }
+  function requestPreview(text) {
+    if (preview.busy !== null) { preview.pending = text; return; }
+    var gd = overlayDiv(), meta = gd && gd.layout && gd.layout.meta;
+    if (!meta || meta.trajectory === undefined || !meta.run_id || !window.fetch) { return; }
+    preview.busy = text;
+    window.fetch(apiUrl(), { method: "POST", headers: { "Content-Type": "application/json" },
+                             body: JSON.stringify({ model: meta.run_id, text: text }) })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { drawPreview(text, data); }, function () { return null; })  // Dash's answer still comes
+      .then(function () {
+        preview.busy = null;
+        var box = document.getElementById("sentence-input");
+        if (box && box.value === text && text !== preview.pending) { handToDash(text); }
+        if (preview.pending !== null) { var next = preview.pending; preview.pending = null; requestPreview(next); }
+      });
+  }
+  function handToDash(text) {
+    if (toDash(text) === text && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("debounced-text", { data: text });
+    }
+  }
+  function drawPreview(text, data) {
+    var box = document.getElementById("sentence-input"), gd = overlayDiv();
+    var meta = gd && gd.layout && gd.layout.meta;
+    if (!data || !box || box.value !== text || !meta || data.run_id !== meta.run_id || !window.Plotly) { return; }
+    var names = meta.class_names || [], n = data.n || 0, all = range(n), first = n ? [0] : [], last = n ? [n - 1] : [];
+    var sets = [points(data, all, meta.three_d), points(data, first, meta.three_d), points(data, last, meta.three_d)];
+    var update = { hovertext: [all.map(function (i) { return hoverText(data, names, i); }),
+                               first.map(function () { return "start"; }),
+                               last.map(function (i) { return hoverText(data, names, i); })] };
+    Object.keys(sets[0]).forEach(function (axis) { update[axis] = sets.map(function (p) { return p[axis]; }); });
+    preview.shown = text;
+    window.Plotly.restyle(gd, update, [meta.trajectory, meta.start, meta.end]);
+  }
+  // capture: before React's handler, so the preview has claimed the text when coalesceEdits sees it
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "sentence-input") { requestPreview(event.target.value); }
+  }, true);
+
+  // An answer Dash computed for an older edit, while the preview already shows the current text: drawing it
+  // would move the path back for a moment.
+  function olderThanPreview(answered) {
+    var box = document.getElementById("sentence-input");
+    return !!box && preview.shown === box.value && answered !== null && answered !== box.value;
+  }
 
   // The training-time panel below the working view follows the typed text only while it is on screen: a
   // text typed while it is scrolled away waits (the newest one) and is passed on when the panel comes into view.
@@ -170,14 +251,7 @@
       },
 
       coalesceEdits: function (value) {
-        var now = Date.now();
-        if (inFlightSince && now - inFlightSince < STUCK_MS) {
-          pendingText = value;
-          return nu();
-        }
-        inFlightSince = now;
-        pendingText = null;
-        return value;
+        return preview.claims(value) ? nu() : toDash(value);  // a previewed text goes to Dash once drawn
       },
 
       // The path up to `step` tokens (all of it for step null), as a Patch of the overlay figure; no_update if the
@@ -215,7 +289,9 @@
         });
         var ns = window.dash_clientside.attractorscope;
         if (!fresh) { return [ns.pathPatch(all, step, hover, fig), nu(), nu()]; }
+        var answered = lastSent;  // Dash has one edit in flight at a time: this answer is for it
         editAnswered();
+        if (olderThanPreview(answered)) { return [nu(), nu(), nu()]; }
         var meta = fig && fig.layout && fig.layout.meta;
         var n = ((meta && payloadFor(all, meta.run_id)) || { n: 0 }).n || 0;
         return [ns.pathPatch(all, null, hover, fig), Math.max(n, 1), n];

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -9,7 +11,7 @@ from dash import html, no_update
 
 from core.bundle import middle_example
 from dashboard import figures, figures_counterfactual, ids
-from dashboard.cache import ModelUnavailable
+from dashboard.cache import ModelUnavailable, model_version
 from dashboard.payload import empty_payload, trajectory_payload
 from dashboard.runtime import bundles, cached_figure, model_figure, settings
 
@@ -85,10 +87,27 @@ def trajectory_for(run_id: str | None, text) -> dict:
         return {**empty_payload("Type or paste some text above to see its trajectory."), "run_id": run_id}
     try:
         bundle = bundles().get(run_id)
-        payload = trajectory_payload(bundle, text, settings().max_tokens, settings().max_text_chars)
     except ModelUnavailable:
         return {**empty_payload(""), "run_id": run_id}  # the banner says why
-    return {**payload, "run_id": run_id}
+    key = (model_version(bundle), text)
+    with _RECENT_LOCK:
+        payload = _RECENT.get(key)
+        if payload is not None:
+            _RECENT.move_to_end(key)
+    if payload is None:
+        payload = {**trajectory_payload(bundle, text, settings().max_tokens, settings().max_text_chars),
+                   "run_id": run_id}
+        with _RECENT_LOCK:
+            _RECENT[key] = payload
+            while len(_RECENT) > RECENT_PAYLOADS:
+                _RECENT.popitem(last=False)
+    return payload
+
+
+# Each keystroke asks twice for the same payload: the browser's preview (dashboard/api.py) and Dash's callback.
+RECENT_PAYLOADS = 16
+_RECENT: OrderedDict = OrderedDict()
+_RECENT_LOCK = threading.Lock()
 
 
 def next_text_for_model(text: str | None, previous_info: dict | None, new_examples: list[str]):

@@ -215,6 +215,19 @@ def _explore_text(c: DashClient, run_id: str, text) -> None:
     check_trajectory_payload(patch["operations"][0]["params"]["value"])
 
 
+def _trajectory_api(c: DashClient, run_id: str, value) -> None:
+    """POST /api/trajectory (Explore's typing preview): the payload, or 400 with a one-line reason."""
+    text, model, raw = value
+    body = raw if raw is not None else {"model": run_id if model is None else model, "text": text}
+    resp = c.client.post("/api/trajectory", data=json.dumps(body), content_type="application/json")
+    assert resp.status_code in (200, 400), resp.status_code
+    answer = resp.get_json()
+    if resp.status_code == 400:
+        assert isinstance(answer["error"], str) and "\n" not in answer["error"] and "Traceback" not in answer["error"]
+    else:
+        check_trajectory_payload(answer)
+
+
 def _explore_switch(c: DashClient, run_id: str, value) -> None:
     text, model = value
     resp = c.call("trajectory-graph.figure", [("model-picker", "value", run_id if model is None else model),
@@ -390,6 +403,8 @@ def _click_data() -> st.SearchStrategy:
 
 ENTRY_POINTS = (
     EntryPoint("explore text", nasty_text(), _explore_text),
+    EntryPoint("trajectory api", st.tuples(nasty_text(), st.one_of(st.none(), nasty_value()),
+                                           st.one_of(st.none(), nasty_value())), _trajectory_api),
     EntryPoint("explore model switch", st.tuples(nasty_text(), st.one_of(st.none(), nasty_value())), _explore_switch),
     EntryPoint("linearization text", nasty_text(), _linearization_text),
     EntryPoint("words search", nasty_text(), _words_search),

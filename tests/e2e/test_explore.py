@@ -126,6 +126,15 @@ def test_unknown_words_are_marked(page):
     assert "2 words not in this model's vocabulary" in s["notice"]
 
 
+def wait_for_held(page, held: list, what: str) -> None:
+    """Wait (5 s at most) until a route handler has held back a request in ``held``."""
+    for _ in range(50):
+        if held:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{what} was never sent")
+
+
 def _callback_output(request) -> str:
     """The `output` spec of a Dash callback request ('' for anything else)."""
     if "_dash-update-component" not in request.url or request.method != "POST":
@@ -170,11 +179,7 @@ def test_a_late_answer_for_the_old_model_does_not_erase_the_new_one(page):
 
     page.route("**/_dash-update-component*", hold_first_edit)
     page.fill("#sentence-input", "blue blue blue the blue")
-    for _ in range(50):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "the typing request was never sent"
+    wait_for_held(page, held, "the typing request")
     with page.expect_response(lambda r: SWITCH_OUTPUT in _callback_output(r.request)):
         choose_model(page, LSTM_RUN_ID)
     held[0].continue_()  # the stale tiny-gru answer lands after the switch
@@ -336,3 +341,57 @@ def test_3d_toggle_keeps_trajectory(page):
     s = wait_state(page, f"s.three_d === true && {drawn(TINY_RUN_ID, 6)}")
     assert "scatter3d" in s["types"] and len(s["traj_z"]) == 6
     assert s["text"] == text and "view=3d" in s["share"]
+
+
+def test_typing_draws_the_path_before_dashs_round_trip_and_an_older_answer_never_moves_it_back(page):
+    """The preview (assets/explore.js, POST /api/trajectory) draws a keystroke's path by itself: with every
+    trajectory callback of Dash's refused, the path still follows the text while the token strip (Dash's)
+    stays behind. Dash's answers then bring the strip in line; an answer for an older text than the one
+    the preview shows is not drawn."""
+    open_explore(page, "?" + urllib.parse.urlencode({"text": "red green"}), n=2)
+    blocked = []
+
+    def refuse_trajectory(route):
+        if TRAJECTORY_OUTPUT == _callback_output(route.request):
+            blocked.append(route.request.post_data)
+            route.abort()
+        else:
+            route.continue_()
+
+    dash_updates = "**/_dash-update-component*"
+    page.route(dash_updates, refuse_trajectory)
+    page.fill("#sentence-input", "red green red the and")
+    wait_state(page, "s.traj === 5 && s.end === 1")
+    wait_for_held(page, blocked, "Dash's request")  # it leaves after the preview has drawn, and is refused
+    page.wait_for_timeout(300)
+    s = state(page)
+    assert blocked and s["traj"] == 5 and s["strip"] == ["red", "green"]  # only the preview could have drawn it
+    page.unroute(dash_updates)
+    page.wait_for_timeout(3_200)  # the refused request counts as stuck after 3 s (explore.js STUCK_MS)
+    page.fill("#sentence-input", "green red green")
+    wait_state(page, drawn(TINY_RUN_ID, 3, ["green", "red", "green"]))
+    # Dash's answer for "green green" is held back until the preview has drawn a newer text: it must not be drawn
+    held = []
+
+    def hold_first(route):
+        body = route.request.post_data or ""
+        if TRAJECTORY_OUTPUT == _callback_output(route.request) and '"value":"green green"' in body and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(dash_updates, hold_first)
+    page.fill("#sentence-input", "green green")
+    wait_for_held(page, held, "Dash's request for the first text")
+    page.fill("#sentence-input", "red red red red")
+    wait_state(page, "s.traj === 4")
+    page.evaluate("""() => { const g = document.querySelector('#trajectory-graph .js-plotly-plot');
+        window.__fewest = Infinity;
+        g.on('plotly_afterplot', () => { window.__fewest = Math.min(window.__fewest, g.data[g.layout.meta.trajectory].x.length); }); }""")
+    held[0].continue_()
+    wait_state(page, drawn(TINY_RUN_ID, 4, ["red"] * 4))
+    page.unroute(dash_updates)
+    assert page.evaluate("() => window.__fewest") == 4  # never back to the older text's 2 points
+    # the refused requests' own console errors, and only those, are expected here
+    refused = ("Failed to load resource: net::ERR_FAILED", "Callback failed: the server did not respond")
+    page.console_errors[:] = [e for e in page.console_errors if not any(r in e for r in refused)]
