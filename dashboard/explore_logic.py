@@ -89,7 +89,8 @@ def trajectory_for(run_id: str | None, text) -> dict:
         bundle = bundles().get(run_id)
     except ModelUnavailable:
         return {**empty_payload(""), "run_id": run_id}  # the banner says why
-    key = (model_version(bundle), text)
+    limit = settings().max_text_chars  # the payload reads no further: neither does the key (a request may be 8 MB)
+    key = (model_version(bundle), text[:limit], len(text) > limit)
     with _RECENT_LOCK:
         payload = _RECENT.get(key)
         if payload is not None:

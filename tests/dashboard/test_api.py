@@ -57,3 +57,14 @@ def test_recent_payloads_are_reused_and_bounded(app_ctx):
     assert len(explore_logic._RECENT) == explore_logic.RECENT_PAYLOADS
     again = trajectory_for(TINY_RUN_ID, "red red green")
     assert again is not first and again == first  # evicted, then computed again to the same answer
+
+
+def test_a_huge_text_is_kept_in_the_cache_only_as_far_as_it_is_read(app_ctx):
+    from dashboard.runtime import settings
+
+    limit = settings().max_text_chars
+    huge = "red green " * (limit // 5)
+    payload = trajectory_for(TINY_RUN_ID, huge)
+    assert "Long text" in payload["notice"]
+    assert max(len(key[1]) for key in explore_logic._RECENT) <= limit
+    assert trajectory_for(TINY_RUN_ID, huge + " more") is payload  # the same first `limit` characters
