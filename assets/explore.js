@@ -154,6 +154,16 @@
 
   function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
 
+  // The first k points of a payload's path as the overlay's path, start and end traces: each part's trace
+  // index (layout.meta), its points and their hover texts. Dash's redraws patch them, the preview restyles them.
+  function pathParts(data, k, meta) {
+    var names = meta.class_names || [], shown = range(k), first = k > 0 ? [0] : [], last = k > 0 ? [k - 1] : [];
+    var hover = function (i) { return hoverText(data, names, i); };
+    return [{ trace: meta.trajectory, pts: points(data, shown, meta.three_d), text: shown.map(hover) },
+            { trace: meta.start, pts: points(data, first, meta.three_d), text: first.map(function () { return "start"; }) },
+            { trace: meta.end, pts: points(data, last, meta.three_d), text: last.map(hover) }];
+  }
+
   // The preview: every keystroke also fetches its payload straight from /api/trajectory (dashboard/api.py)
   // and draws the path with Plotly.restyle as soon as it arrives, without waiting for Dash's own round trip
   // (a store update, the callback request, its answer, the clientside redraw), which follows and brings the
@@ -198,14 +208,11 @@
     var box = document.getElementById("sentence-input"), gd = overlayDiv();
     var meta = gd && gd.layout && gd.layout.meta;
     if (!data || !box || box.value !== text || !meta || data.run_id !== meta.run_id || !window.Plotly) { return; }
-    var names = meta.class_names || [], n = data.n || 0, all = range(n), first = n ? [0] : [], last = n ? [n - 1] : [];
-    var sets = [points(data, all, meta.three_d), points(data, first, meta.three_d), points(data, last, meta.three_d)];
-    var update = { hovertext: [all.map(function (i) { return hoverText(data, names, i); }),
-                               first.map(function () { return "start"; }),
-                               last.map(function (i) { return hoverText(data, names, i); })] };
-    Object.keys(sets[0]).forEach(function (axis) { update[axis] = sets.map(function (p) { return p[axis]; }); });
+    var parts = pathParts(data, data.n || 0, meta);
+    var update = { hovertext: parts.map(function (part) { return part.text; }) };
+    Object.keys(parts[0].pts).forEach(function (axis) { update[axis] = parts.map(function (part) { return part.pts[axis]; }); });
     preview.shown = text;
-    window.Plotly.restyle(gd, update, [meta.trajectory, meta.start, meta.end]);
+    window.Plotly.restyle(gd, update, parts.map(function (part) { return part.trace; }));
   }
   // capture: before React's handler, so the preview has claimed the text when coalesceEdits sees it
   document.addEventListener("input", function (event) {
@@ -264,13 +271,7 @@
         var ok = data.n > 0;
         var k = ok ? visibleCount(data, step) : 0;
         var names = (fig.layout.meta.class_names) || [];
-        var shown = range(k);
-        assignPoints(patch, meta.trajectory, points(data, shown, meta.three_d),
-                     shown.map(function (i) { return hoverText(data, names, i); }));
-        var first = k > 0 ? [0] : [], last = k > 0 ? [k - 1] : [];
-        assignPoints(patch, meta.start, points(data, first, meta.three_d), first.map(function () { return "start"; }));
-        assignPoints(patch, meta.end, points(data, last, meta.three_d),
-                     last.map(function (i) { return hoverText(data, names, i); }));
+        pathParts(data, k, meta).forEach(function (part) { assignPoints(patch, part.trace, part.pts, part.text); });
         linkSoon(0);
         var h = ok && hover && hover.i !== undefined && hover.i < data.n ? [hover.i] : [];
         assignPoints(patch, meta.highlight, points(data, h, meta.three_d),

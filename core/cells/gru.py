@@ -16,12 +16,17 @@ class GRU(FusedCell):
     def make_kernel(self, embed: int) -> nn.Module:
         return nn.GRU(embed, self.units, batch_first=True)
 
-    def update(self, h_bxn, gx_bxg, w):
+    def _candidate(self, h_bxn, gx_bxg, w):
+        """(gh = W_h h + b_h, reset gate r, candidate n)."""
         u = self.units
         gh = h_bxn @ w["w_h"].T + w["b_h"]
         r = torch.sigmoid(gx_bxg[:, :u] + gh[:, :u])
+        return gh, r, torch.tanh(gx_bxg[:, 2 * u:] + r * gh[:, 2 * u:])
+
+    def update(self, h_bxn, gx_bxg, w):
+        u = self.units
+        gh, r, n = self._candidate(h_bxn, gx_bxg, w)
         z = torch.sigmoid(gx_bxg[:, u:2 * u] + gh[:, u:2 * u])
-        n = torch.tanh(gx_bxg[:, 2 * u:] + r * gh[:, 2 * u:])
         return (1 - z) * n + z * h_bxn, (gh, r, z, n)
 
     def jacobians(self, h_bxn, w, parts, expand, want_state, want_input):
@@ -46,9 +51,7 @@ class GRU(FusedCell):
     def newton_map(self, y_bxm, x_bxe, w, want_jac=True):
         """The candidate n(h): its fixed points are F's (h' - h = (1 - z)(n - h), z < 1); see ``Cell.newton_map``."""
         u = self.units
-        gx, gh = input_drive(x_bxe, w), y_bxm @ w["w_h"].T + w["b_h"]
-        r = torch.sigmoid(gx[:, :u] + gh[:, :u])
-        n = torch.tanh(gx[:, 2 * u:] + r * gh[:, 2 * u:])
+        gh, r, n = self._candidate(y_bxm, input_drive(x_bxe, w), w)
         if not want_jac:
             return n, None
         c_n = 1 - n * n
